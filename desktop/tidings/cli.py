@@ -1,0 +1,121 @@
+"""The headless command line. Never imports Qt; the window is only loaded when no subcommand is given."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .core.errors import TidingsError, UserInputError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tidings", description="Tidings, a desktop news reader. Without a command, opens the window."
+    )
+    parser.add_argument("--version", action="version", version=f"Tidings {__version__}")
+    parser.add_argument("--data-dir", metavar="DIR", help="the library folder (default: $TIDINGS_DATA_DIR or "
+                        "the platform's user data folder)")  # fmt: skip
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _subscriptions(sub)
+    _reading(sub)
+    return parser
+
+
+def _subscriptions(sub: Any) -> None:
+    p = sub.add_parser("add", help="subscribe to a feed or a website's feed")
+    p.add_argument("url")
+    p.add_argument("--folder", metavar="NAME")
+    p.add_argument("--pick", type=int, metavar="N", help="which of the site's feeds (see the list it prints)")
+    p = sub.add_parser("rename", help="rename a feed")
+    p.add_argument("feed", help="feed number, address or title")
+    p.add_argument("title")
+    p = sub.add_parser("move", help="move a feed into a folder (no folder: the top level)")
+    p.add_argument("feed")
+    p.add_argument("folder", nargs="?", default=None)
+    p = sub.add_parser("remove", help="unsubscribe from a feed and delete its stories")
+    p.add_argument("feed")
+    p = sub.add_parser("import-opml", help="add the feeds of an OPML file (fetches nothing)")
+    p.add_argument("file", type=Path)
+    p = sub.add_parser("export-opml", help="write the subscriptions as OPML (to stdout without FILE)")
+    p.add_argument("file", nargs="?", type=Path)
+    p = sub.add_parser("refresh", help="fetch new stories")
+    p.add_argument("feeds", nargs="*", metavar="FEED")
+    p.add_argument("--force", action="store_true", help="also feeds that asked to be left alone for now")
+    p.add_argument("--json", action="store_true")
+
+
+def _reading(sub: Any) -> None:
+    p = sub.add_parser("feeds", help="list the subscriptions")
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("stories", help="list stories, newest first")
+    p.add_argument("--feed", metavar="FEED")
+    p.add_argument("--unread", action="store_true")
+    p.add_argument("--starred", action="store_true")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("show", help="show one story")
+    p.add_argument("story", type=int)
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("search", help="full-text search over titles and text")
+    p.add_argument("query")
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--json", action="store_true")
+    for name, what in (("mark-read", "read"), ("mark-unread", "unread"), ("star", "starred"),
+                       ("unstar", "not starred")):  # fmt: skip
+        p = sub.add_parser(name, help=f"mark stories {what}")
+        p.add_argument("stories", nargs="*", type=int, metavar="STORY")
+        if name == "mark-read":
+            p.add_argument("--all", action="store_true", help="every unread story (of --feed, if given)")
+            p.add_argument("--feed", metavar="FEED")
+
+
+def run(argv: list[str]) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="tidings: %(message)s")
+    if args.command is None:
+        return _open_window(args)
+    from . import commands
+
+    handler: Handler = getattr(commands, "cmd_" + args.command.replace("-", "_"))
+    try:
+        return handler(args)
+    except TidingsError as exc:
+        return fail(str(exc))
+    except KeyboardInterrupt:
+        return fail("Interrupted.")
+    except Exception as exc:  # a bug: still one sentence, never a traceback
+        logging.getLogger("tidings").debug("internal error", exc_info=True)
+        return fail(f"Tidings hit an internal error ({type(exc).__name__}: {exc}). Please report it.")
+
+
+def _open_window(args: argparse.Namespace) -> int:
+    try:
+        from .ui.app import run_app
+    except ImportError as exc:
+        return fail(f"The window cannot start: Qt is not available ({exc}).")
+    return run_app(args.data_dir)
+
+
+def fail(message: str) -> int:
+    print(f"tidings: {message}", file=sys.stderr)
+    return 1
+
+
+def emit_json(value: Any) -> None:
+    json.dump(value, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def positive(value: int, what: str) -> int:
+    if value < 1:
+        raise UserInputError(f"{what} must be at least 1.")
+    return value

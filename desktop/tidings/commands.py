@@ -1,0 +1,253 @@
+"""What each CLI subcommand does, on top of the core library."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from .cli import emit_json, positive
+from .core.credentials import LazyCredentials
+from .core.errors import UserInputError
+from .core.library import Library
+from .core.models import Feed, RefreshReport, Story
+from .core.paths import data_dir
+from .core.storage.stories import StoryFilter
+
+
+def _warn(message: str) -> None:
+    print(f"tidings: {message}", file=sys.stderr)
+
+
+@contextmanager
+def opened(args: argparse.Namespace) -> Iterator[Library]:
+    library = Library(data_dir(args.data_dir), credentials=LazyCredentials(_warn))
+    try:
+        yield library
+    finally:
+        library.close()
+
+
+# -- subscriptions --------------------------------------------------------------------------------
+def cmd_add(args: argparse.Namespace) -> int:
+    with opened(args) as lib:
+        feed = lib.add_feed(args.url, folder=args.folder, pick=args.pick)
+    where = f" in {feed.folder}" if feed.folder else ""
+    print(f"Added feed {feed.id}: {feed.title} <{feed.url}>{where}, {feed.total} stories.")
+    return 0
+
+
+def cmd_rename(args: argparse.Namespace) -> int:
+    with opened(args) as lib:
+        feed_id = lib.find_feed(args.feed)
+        lib.rename_feed(feed_id, args.title)
+        print(f"Feed {feed_id} is now called {lib.feed(feed_id).title}.")
+    return 0
+
+
+def cmd_move(args: argparse.Namespace) -> int:
+    with opened(args) as lib:
+        feed_id = lib.find_feed(args.feed)
+        lib.move_feed(feed_id, args.folder)
+    print(f"Feed {feed_id} moved to {args.folder or 'the top level'}.")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    with opened(args) as lib:
+        feed = lib.feed(lib.find_feed(args.feed))
+        lib.remove_feed(feed.id)
+    print(f"Removed feed {feed.id} ({feed.title}) and its {feed.total} stories.")
+    return 0
+
+
+def cmd_import_opml(args: argparse.Namespace) -> int:
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        raise UserInputError(f"{args.file} cannot be read: {exc.strerror or exc}.") from exc
+    with opened(args) as lib:
+        report = lib.import_opml(data)
+    for line in report.errors:
+        _warn(line)
+    print(f"Imported {report.added} feeds in {report.folders} folders"
+          f" ({report.already} already subscribed, {report.credentials} passwords moved to the keyring).")  # fmt: skip
+    return 0
+
+
+def cmd_export_opml(args: argparse.Namespace) -> int:
+    with opened(args) as lib:
+        data = lib.export_opml()
+    if args.file is None:
+        sys.stdout.buffer.write(data)
+        return 0
+    try:
+        args.file.write_bytes(data)
+    except OSError as exc:
+        raise UserInputError(f"{args.file} cannot be written: {exc.strerror or exc}.") from exc
+    print(f"Wrote {args.file}.")
+    return 0
+
+
+def cmd_refresh(args: argparse.Namespace) -> int:
+    with opened(args) as lib:
+        ids = [lib.find_feed(ref) for ref in args.feeds] or None
+        lock = lib.lock("refresh", "refreshing feeds")
+        lock.acquire(timeout=600, on_wait=_warn)
+        try:
+            report = lib.refresh(ids, force=args.force)
+        finally:
+            lock.release()
+    if args.json:
+        emit_json(_report_json(report))
+    else:
+        _print_report(report)
+    return 0
+
+
+def _report_json(report: RefreshReport) -> dict[str, Any]:
+    counts: dict[str, int] = {}
+    for o in report.outcomes:
+        counts[o.status] = counts.get(o.status, 0) + 1
+    return {
+        "feeds": len(report.outcomes), "seconds": round(report.seconds, 3), "new": report.new,
+        "changed": sum(o.changed for o in report.outcomes), "by_status": counts,
+        "outcomes": [dataclasses.asdict(o) for o in report.outcomes],
+    }  # fmt: skip
+
+
+def _print_report(report: RefreshReport) -> None:
+    for o in report.errors:
+        print(f"feed {o.feed_id} <{o.url}>: {o.error}")
+    for o in report.outcomes:
+        if o.moved_to:
+            print(f"feed {o.feed_id} moved permanently to {o.moved_to}")
+    summary = _report_json(report)
+    by = summary["by_status"]
+    print(
+        f"Refreshed {len(report.outcomes)} feeds in {report.seconds:.1f} s: {by.get('updated', 0)} updated "
+        f"({summary['new']} new stories, {summary['changed']} changed), "
+        f"{by.get('not-modified', 0) + by.get('unchanged', 0)} unchanged, {len(report.errors)} with errors."
+    )
+
+
+# -- reading --------------------------------------------------------------------------------------
+def _feed_json(feed: Feed) -> dict[str, Any]:
+    return {
+        "id": feed.id, "url": feed.url, "title": feed.title, "folder": feed.folder, "unread": feed.unread,
+        "total": feed.total, "last_checked": _iso(feed.last_checked),
+        "last_error": feed.error.message if feed.error else None,
+        "error_since": _iso(feed.error.at) if feed.error else None,
+        "failures": feed.error.count if feed.error else 0,
+        "next_check": _iso(feed.next_check),
+    }  # fmt: skip
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat() if when else None
+
+
+def cmd_feeds(args: argparse.Namespace) -> int:
+    with opened(args) as lib:
+        feeds = lib.feeds()
+    if args.json:
+        emit_json([_feed_json(f) for f in feeds])
+        return 0
+    if not feeds:
+        print("No feeds yet: add one with `tidings add URL` or `tidings import-opml FILE`.")
+    for f in feeds:
+        folder = f"[{f.folder}] " if f.folder else ""
+        error = f"  ! {f.error.message} ({f.error.count}x)" if f.error else ""
+        print(f"{f.id:>5}  {f.unread:>5} unread  {folder}{f.title}  <{f.url}>{error}")
+    return 0
+
+
+def _story_json(story: Story, full: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": story.id, "feed_id": story.feed_id, "feed": story.feed_title, "title": story.title,
+        "url": story.url, "published": _iso(story.published), "read": story.read, "starred": story.starred,
+    }  # fmt: skip
+    if full:
+        data |= {"author": story.author, "text": story.text, "content_html": story.content_html,
+                 "summary_html": story.summary_html, "image_url": story.image_url}  # fmt: skip
+    return data
+
+
+def cmd_stories(args: argparse.Namespace) -> int:
+    with opened(args) as lib:
+        feed_ids = (lib.find_feed(args.feed),) if args.feed else None
+        rows = lib.stories(StoryFilter(feed_ids, args.unread, args.starred), limit=positive(args.limit, "--limit"))
+    stories = [s for s, _key in rows]
+    if args.json:
+        emit_json([_story_json(s) for s in stories])
+        return 0
+    for s in stories:
+        mark = ("*" if s.starred else " ") + (" " if s.read else "•")
+        when = s.published.strftime("%Y-%m-%d %H:%M") if s.published else " " * 16
+        print(f"{s.id:>7} {mark} {when}  {s.title}  — {s.feed_title}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    with opened(args) as lib:
+        story = lib.story(args.story)
+    if args.json:
+        emit_json(_story_json(story, full=True))
+        return 0
+    print(story.title)
+    print(" · ".join(x for x in (story.feed_title, story.author or "", _iso(story.published) or "") if x))
+    if story.url:
+        print(story.url)
+    print()
+    print(story.text or "(This story has no text in the feed.)")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    with opened(args) as lib:
+        hits = lib.search(args.query, limit=positive(args.limit, "--limit"))
+    if args.json:
+        emit_json([_story_json(h.story) | {"snippet": h.snippet, "rank": h.rank} for h in hits])
+        return 0
+    if not hits:
+        print(f"No story matches “{args.query}”.")
+    for h in hits:
+        print(f"{h.story.id:>7}  {h.story.title}  — {h.story.feed_title}\n         {h.snippet}")
+    return 0
+
+
+def _flag(args: argparse.Namespace, **flag: bool) -> int:
+    if not args.stories:
+        raise UserInputError("Give one or more story numbers.")
+    with opened(args) as lib:
+        changed = lib.mark_read(args.stories, flag["read"]) if "read" in flag else lib.star(args.stories, flag["star"])
+    print(f"{changed} of {len(args.stories)} stories changed.")
+    return 0
+
+
+def cmd_mark_read(args: argparse.Namespace) -> int:
+    if args.all:
+        with opened(args) as lib:
+            feed_ids = (lib.find_feed(args.feed),) if args.feed else None
+            ids = lib.mark_all_read(StoryFilter(feed_ids))
+        print(f"Marked {len(ids)} stories read.")
+        return 0
+    return _flag(args, read=True)
+
+
+def cmd_mark_unread(args: argparse.Namespace) -> int:
+    return _flag(args, read=False)
+
+
+def cmd_star(args: argparse.Namespace) -> int:
+    return _flag(args, star=True)
+
+
+def cmd_unstar(args: argparse.Namespace) -> int:
+    return _flag(args, star=False)
+
+

@@ -1,0 +1,52 @@
+"""One exception tree for the core.
+
+`TidingsError` and its subclasses are *known* failures (network, disk, bad input): their message is a
+sentence a person can read, shown as it is. Anything else escaping the core is a bug.
+"""
+
+from __future__ import annotations
+
+
+class TidingsError(Exception):
+    """A known failure, with a message in words for the user."""
+
+
+class UserInputError(TidingsError):
+    """The user asked for something that cannot be done (unknown feed, bad address...)."""
+
+
+class NotFoundError(UserInputError):
+    """A feed, story or folder that does not exist."""
+
+
+class StoreError(TidingsError):
+    """The local store cannot be opened or written."""
+
+
+class StoreBusyError(StoreError):
+    """Another Tidings process holds the store for writing."""
+
+
+class FetchError(TidingsError):
+    """A network failure for one address: connect, timeout, HTTP status, size..."""
+
+    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None):
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class FeedParseError(TidingsError):
+    """Fetched bytes that are not a feed we can read."""
+
+
+class DiscoveryError(TidingsError):
+    """An address that is neither a feed nor a page that links to one."""
+
+
+class OPMLError(TidingsError):
+    """An OPML file that cannot be read."""
+
+
+class CredentialsError(TidingsError):
+    """The OS keyring failed or is not secure."""

@@ -1,0 +1,290 @@
+"""HTTP for feeds and pages: timeouts, an overall deadline, a size cap, conditional GET, redirects we
+check ourselves, and politeness (a bound per host and a global bound).
+
+Everything returns a `FetchResult` or raises `FetchError` with a sentence a person can read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import email.utils
+import http.cookiejar
+import re
+import socket
+import ssl
+import time
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from .decode import decoder_for
+from .errors import FetchError
+from .models import FetchPolicy
+
+__all__ = ["FetchPolicy", "FetchRequest", "FetchResult", "Fetcher"]
+
+USER_AGENT = "Tidings/0.1 (desktop news reader; +https://github.com/tidings-reader/tidings)"
+ACCEPT_FEED = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml;q=0.9, "
+    "application/xml;q=0.9, text/xml;q=0.8, application/json;q=0.7, text/html;q=0.5, */*;q=0.1"
+)
+PERMANENT = frozenset({301, 308})
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+MAX_CACHE_SECONDS = 24 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class FetchRequest:
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    auth: httpx.Auth | None = field(default=None, repr=False)
+    accept: str = ACCEPT_FEED
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    url: str  # where the body finally came from
+    status: int
+    body: bytes = field(default=b"", repr=False)
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    max_age: float | None = None
+    moved_to: str | None = None  # set when every redirect on the way was permanent
+    location: str | None = None  # the Location header of a redirect
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+class _NoCookies(http.cookiejar.DefaultCookiePolicy):
+    """Feeds never share cookies: the jar accepts none."""
+
+    def set_ok(self, cookie: http.cookiejar.Cookie, request: object) -> bool:
+        return False
+
+
+class Fetcher:
+    """One HTTP client shared by all requests of a refresh; use as an async context manager."""
+
+    def __init__(self, policy: FetchPolicy | None = None, transport: httpx.AsyncBaseTransport | None = None):
+        self.policy = policy or FetchPolicy()
+        self._global = asyncio.Semaphore(self.policy.total)
+        self._hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
+            lambda: asyncio.Semaphore(self.policy.per_host)
+        )
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(
+                self.policy.read_timeout, connect=self.policy.connect_timeout, pool=self.policy.deadline
+            ),
+            limits=httpx.Limits(max_connections=self.policy.total, max_keepalive_connections=self.policy.total),
+            follow_redirects=False,
+            cookies=http.cookiejar.CookieJar(policy=_NoCookies()),
+            headers={"User-Agent": USER_AGENT},
+            trust_env=False,
+            transport=transport,
+        )
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._client.aclose()
+
+    async def fetch(self, request: FetchRequest) -> FetchResult:
+        """GET `request.url`, following at most `max_redirects` redirects, within the deadline."""
+        url, permanent = _checked(request.url), True
+        started = time.monotonic()
+        for _hop in range(self.policy.max_redirects + 1):
+            result = await self._hop(request, url, started)
+            if result.status not in REDIRECTS:
+                moved = url if permanent and url != request.url else None
+                return _with(result, moved_to=moved)
+            permanent = permanent and result.status in PERMANENT
+            url = _checked(_redirect_target(url, result))
+        raise FetchError(f"The address redirected more than {self.policy.max_redirects} times.")
+
+    async def _hop(self, request: FetchRequest, url: str, started: float) -> FetchResult:
+        async with self._global, self._hosts[_host_key(url)]:
+            remaining = self.policy.deadline - (time.monotonic() - started)
+            if remaining <= 0:
+                raise _deadline_error(self.policy.deadline)
+            try:
+                async with asyncio.timeout(remaining):
+                    return await self._get(request, url)
+            except TimeoutError as exc:
+                raise _deadline_error(self.policy.deadline) from exc
+            except httpx.HTTPError as exc:
+                raise FetchError(_describe(exc, url, self.policy)) from exc
+
+    async def _get(self, request: FetchRequest, url: str) -> FetchResult:
+        headers = _request_headers(request, same_url=url == request.url)
+        auth = request.auth if _same_origin(url, request.url) else None
+        async with self._client.stream("GET", url, headers=headers, auth=auth or httpx.USE_CLIENT_DEFAULT) as r:
+            if r.status_code in REDIRECTS or r.status_code == 304:
+                return _result(r, url, b"")
+            _raise_for_status(r)
+            body = await _read_capped(r, self.policy.max_bytes)
+            return _result(r, url, body)
+
+
+def _request_headers(request: FetchRequest, *, same_url: bool) -> dict[str, str]:
+    headers = {"Accept": request.accept, "Accept-Encoding": "gzip, deflate, br"}
+    if same_url and request.etag:
+        headers["If-None-Match"] = request.etag
+    if same_url and request.last_modified:
+        headers["If-Modified-Since"] = request.last_modified
+    return headers
+
+
+async def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
+    decoder = decoder_for(response.headers.get("content-encoding"))
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and "content-encoding" not in response.headers and int(declared) > max_bytes:
+        raise _too_large(max_bytes)
+    parts: list[bytes] = []
+    size = 0
+    async for raw in response.aiter_raw():
+        for chunk in decoder.feed(raw):
+            size += len(chunk)
+            if size > max_bytes:
+                raise _too_large(max_bytes)
+            parts.append(chunk)
+    parts.append(decoder.flush())
+    return b"".join(parts)
+
+
+def _result(response: httpx.Response, url: str, body: bytes) -> FetchResult:
+    h = response.headers
+    return FetchResult(
+        url=url,
+        status=response.status_code,
+        body=body,
+        content_type=h.get("content-type"),
+        etag=h.get("etag"),
+        last_modified=h.get("last-modified"),
+        max_age=_max_age(h),
+        location=h.get("location"),
+    )
+
+
+def _with(result: FetchResult, *, moved_to: str | None) -> FetchResult:
+    return dataclasses.replace(result, moved_to=moved_to)
+
+
+def _redirect_target(url: str, result: FetchResult) -> str:
+    if not result.location:
+        raise FetchError(f"The server answered HTTP {result.status} (a redirect) without saying where to.")
+    return urljoin(url, result.location.strip())
+
+
+def _checked(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        shown = url if len(url) < 80 else url[:77] + "…"
+        raise FetchError(f"Tidings only follows web addresses (http or https), not “{shown}”.")
+    return url
+
+
+def _host_key(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+
+
+def _same_origin(a: str, b: str) -> bool:
+    pa, pb = urlsplit(a), urlsplit(b)
+    return (pa.scheme, pa.hostname, pa.port) == (pb.scheme, pb.hostname, pb.port)
+
+
+def _max_age(headers: Mapping[str, str]) -> float | None:
+    match = re.search(r"(?:^|[,\s])max-age\s*=\s*\"?(\d+)", headers.get("cache-control", ""), re.I)
+    return min(float(match.group(1)), MAX_CACHE_SECONDS) if match else None
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta seconds or an HTTP date), capped at a day."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return min(float(value), MAX_CACHE_SECONDS)
+    try:
+        when = email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return min(max(when - (now if now is not None else time.time()), 0.0), MAX_CACHE_SECONDS)
+
+
+_STATUS_WORDS = {
+    400: "The server refused the request as malformed (HTTP 400).",
+    401: "The feed needs a login (HTTP 401).",
+    403: "The server refused access to the feed (HTTP 403).",
+    404: "The feed was not found at this address (HTTP 404).",
+    410: "The feed is gone: the site removed it (HTTP 410).",
+    429: "The server asked Tidings to slow down (HTTP 429).",
+    503: "The server is unavailable for now (HTTP 503).",
+}
+
+
+def _raise_for_status(response: httpx.Response) -> None:
+    status = response.status_code
+    if 200 <= status < 300:
+        return
+    message = _STATUS_WORDS.get(status)
+    if message is None:
+        kind = "had an internal error" if status >= 500 else "refused the request"
+        message = f"The server {kind} (HTTP {status})."
+    retry = retry_after_seconds(response.headers.get("retry-after")) if status in (429, 503) else None
+    raise FetchError(message, status=status, retry_after=retry)
+
+
+def _too_large(max_bytes: int) -> FetchError:
+    return FetchError(f"The document is too large (over {max_bytes // (1024 * 1024)} MB) and was not kept.")
+
+
+def _deadline_error(deadline: float) -> FetchError:
+    return FetchError(f"The download took longer than {deadline:g} seconds and was stopped.")
+
+
+def _describe(exc: httpx.HTTPError, url: str, policy: FetchPolicy) -> str:
+    host = urlsplit(url).hostname or url
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"{host} did not answer within {policy.connect_timeout:g} seconds."
+    if isinstance(exc, httpx.ReadTimeout):
+        return f"{host} stopped sending data for {policy.read_timeout:g} seconds."
+    if isinstance(exc, httpx.PoolTimeout):
+        return f"No connection to {host} was free in time."
+    if isinstance(exc, httpx.ConnectError):
+        return _connect_words(host, exc)
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return f"{host} broke off the connection or answered with something that is not HTTP."
+    return f"The request to {host} failed: {exc.__class__.__name__}."
+
+
+def _connect_words(host: str, exc: BaseException) -> str:
+    for cause in _chain(exc):
+        if isinstance(cause, socket.gaierror):
+            return f"The address {host} could not be found (no such host)."
+        if isinstance(cause, ConnectionRefusedError):
+            return f"{host} refused the connection."
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return f"The secure connection to {host} could not be verified (certificate: {cause.verify_message})."
+        if isinstance(cause, ssl.SSLError):
+            return f"The secure connection to {host} failed."
+        if isinstance(cause, OSError) and cause.strerror:
+            return f"Could not connect to {host}: {cause.strerror.lower()}."
+    return f"Could not connect to {host}."
+
+
+def _chain(exc: BaseException | None) -> list[BaseException]:
+    seen: list[BaseException] = []
+    while exc is not None and exc not in seen and len(seen) < 10:
+        seen.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return seen

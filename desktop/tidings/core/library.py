@@ -1,0 +1,171 @@
+"""The facade the CLI and the UI talk to: one object per open library (data folder)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+from .credentials import CredentialStore, MemoryCredentials
+from .errors import TidingsError
+from .models import Feed, FeedLink, FetchPolicy, Folder, RefreshReport, SearchHit, Story
+from .storage import feeds as feed_store
+from .storage import stories as story_store
+from .storage.db import DB_NAME, connect
+from .storage.lock import FileLock
+from .storage.stories import PageKey, StoryFilter
+from .storage.writer import Writer
+
+if TYPE_CHECKING:
+    from .refresh import Progress
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    added: int
+    already: int
+    folders: int
+    credentials: int
+    errors: tuple[str, ...] = ()
+
+
+class Library:
+    """An open data folder: the writer, a read connection per thread, and the credential store."""
+
+    def __init__(self, folder: Path, *, credentials: CredentialStore | None = None,
+                 policy: FetchPolicy | None = None):  # fmt: skip
+        self.folder = folder
+        self.path = folder / DB_NAME
+        self.credentials = credentials or MemoryCredentials()
+        self.policy = policy or FetchPolicy()
+        self.writer = Writer(self.path)
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+
+    # -- plumbing ---------------------------------------------------------------------------------
+    def close(self) -> None:
+        self.writer.close()
+        with self._readers_lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def reader(self) -> sqlite3.Connection:
+        """This thread's read connection (WAL: reads never wait for the writer)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = connect(self.path, readonly=True)
+            self._local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
+        return conn
+
+    def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        return self.writer.call(work)
+
+    def lock(self, name: str, purpose: str) -> FileLock:
+        return FileLock(self.folder / f"{name}.lock", purpose)
+
+    # -- reading ----------------------------------------------------------------------------------
+    def feeds(self) -> list[Feed]:
+        return feed_store.list_feeds(self.reader())
+
+    def feed(self, feed_id: int) -> Feed:
+        return feed_store.get_feed(self.reader(), feed_id)
+
+    def find_feed(self, ref: str) -> int:
+        return feed_store.find_feed(self.reader(), ref)
+
+    def folders(self) -> list[Folder]:
+        return feed_store.list_folders(self.reader())
+
+    def stories(self, flt: StoryFilter = StoryFilter(), *, after: PageKey | None = None,
+                limit: int = 200) -> list[tuple[Story, PageKey]]:  # fmt: skip
+        return story_store.page(self.reader(), flt, after=after, limit=limit)
+
+    def story(self, story_id: int) -> Story:
+        return story_store.get(self.reader(), story_id)
+
+    def count(self, flt: StoryFilter = StoryFilter()) -> int:
+        return story_store.count(self.reader(), flt)
+
+    def search(self, query: str, flt: StoryFilter = StoryFilter(), *, limit: int = 50) -> list[SearchHit]:
+        return story_store.search(self.reader(), query, flt, limit=limit)
+
+    # -- changing ---------------------------------------------------------------------------------
+    def mark_read(self, story_ids: list[int], read: bool = True) -> int:
+        return self.write(lambda c: story_store.set_flag(c, story_ids, read=read))
+
+    def star(self, story_ids: list[int], starred: bool = True) -> int:
+        return self.write(lambda c: story_store.set_flag(c, story_ids, starred=starred))
+
+    def mark_all_read(self, flt: StoryFilter = StoryFilter()) -> list[int]:
+        return self.write(lambda c: story_store.mark_all_read(c, flt))
+
+    def rename_feed(self, feed_id: int, title: str) -> None:
+        self.write(lambda c: feed_store.rename_feed(c, feed_id, title))
+
+    def move_feed(self, feed_id: int, folder: str | None) -> None:
+        self.write(lambda c: feed_store.move_feed(c, feed_id, folder))
+
+    def remove_feed(self, feed_id: int) -> None:
+        feed = self.feed(feed_id)
+        self.write(lambda c: feed_store.remove_feed(c, feed_id))
+        if feed.auth:
+            try:
+                self.credentials.delete(feed_id)
+            except TidingsError:
+                pass
+
+    # -- subscribing ------------------------------------------------------------------------------
+    def discover(self, url: str) -> list[FeedLink]:
+        """The feeds behind `url` (itself when it is a feed). Blocks on the network: not on the GUI thread."""
+        return asyncio.run(_subscribe().discover(url, self.policy))
+
+    def add_feed(self, url: str, *, folder: str | None = None, pick: int | None = None) -> Feed:
+        """Subscribe to a feed or a site; raises subscribe.ChoiceNeeded when a site offers several."""
+        return _subscribe().add(self, url, folder=folder, pick=pick)
+
+    def import_opml(self, data: bytes) -> ImportReport:
+        return _subscribe().import_opml(self, data)
+
+    def export_opml(self) -> bytes:
+        return _subscribe().export_opml(self)
+
+    # -- refreshing -------------------------------------------------------------------------------
+    def due_feeds(self, ids: list[int] | None = None, *, force: bool = False) -> list[feed_store.FeedState]:
+        """Feeds to refresh: the named ones, or all whose back-off / Retry-After / max-age has passed."""
+        states = feed_store.states(self.reader(), ids)
+        if force or ids:
+            return states
+        now = time.time()
+        return [s for s in states if s.next_check is None or s.next_check <= now]
+
+    def refresh(self, ids: list[int] | None = None, *, force: bool = False, progress: Progress | None = None,
+                cancel: threading.Event | None = None) -> RefreshReport:  # fmt: skip
+        states = self.due_feeds(ids, force=force)
+        from .refresh import RefreshRun
+
+        run = RefreshRun(self.writer, self.credentials, self.policy, cancel or threading.Event(), progress)
+        return run.run(states)
+
+
+def _subscribe():  # type: ignore[no-untyped-def]
+    """Imported on use: reading commands should not pay for the network stack."""
+    from . import subscribe
+
+    return subscribe

@@ -1,0 +1,208 @@
+"""Refreshing feeds: fetch concurrently (politely), parse in worker processes, store through the writer.
+
+The pipeline is retrieve -> parse -> decide -> store. Only retrieval and parsing run in parallel; every
+decision is a pure function (update.py) and every write goes through the one writer. Any failure of one
+feed, including a crash inside a parser, becomes that feed's error; the others go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import hashlib
+import multiprocessing
+import os
+import sqlite3
+import sys
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+
+import httpx
+
+from .credentials import CredentialStore, Secret
+from .errors import FetchError, TidingsError
+from .fetch import Fetcher, FetchPolicy, FetchRequest, FetchResult
+from .models import FeedOutcome, RefreshReport
+from .storage import feeds as feed_store
+from .storage import stories as story_store
+from .storage.feeds import FeedState
+from .storage.writer import Writer
+from .update import PreparedFeed, decide
+
+Progress = Callable[[FeedOutcome, int, int], None]
+BACKOFF_BASE = 60
+BACKOFF_MAX = 6 * 3600
+PROCESS_POOL_MIN_FEEDS = 8
+
+
+def parse_job(body: bytes, url: str, content_type: str | None) -> PreparedFeed | str:
+    """Parse and prepare one feed body; runs in a worker. Returns rows, or the error in words."""
+    from .feeds import parse_feed
+    from .update import prepare
+
+    try:
+        return prepare(parse_feed(body, url=url, content_type=content_type))
+    except TidingsError as exc:
+        return str(exc)
+    except Exception as exc:  # a parser bug must not stop the refresh
+        return f"The feed could not be read: the parser failed ({type(exc).__name__})."
+
+
+def make_parse_pool(feed_count: int) -> Executor:
+    """Worker processes for a big refresh (parsing is the CPU cost), one thread for a small one."""
+    workers = max(1, min(os.cpu_count() or 1, 4))
+    if feed_count < PROCESS_POOL_MIN_FEEDS or workers == 1 or getattr(sys, "frozen", False):
+        return concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="tidings-parse")
+    method = "forkserver" if sys.platform.startswith("linux") else "spawn"
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":
+        context.set_forkserver_preload(["tidings.core.feeds", "tidings.core.update"])
+    return concurrent.futures.ProcessPoolExecutor(workers, mp_context=context)
+
+
+@dataclass
+class RefreshRun:
+    writer: Writer
+    credentials: CredentialStore
+    policy: FetchPolicy = field(default_factory=FetchPolicy)
+    cancel: threading.Event = field(default_factory=threading.Event)
+    progress: Progress | None = None
+    transport: httpx.AsyncBaseTransport | None = None
+
+    def run(self, states: list[FeedState]) -> RefreshReport:
+        """Refresh `states` (blocking; call from a worker thread or the CLI)."""
+        started = time.monotonic()
+        secrets = self._secrets(states)
+        with make_parse_pool(len(states)) as pool:
+            outcomes = asyncio.run(self._all(states, secrets, pool))
+        return RefreshReport(tuple(sorted(outcomes, key=lambda o: o.feed_id)), time.monotonic() - started)
+
+    def _secrets(self, states: list[FeedState]) -> dict[int, Secret]:
+        found: dict[int, Secret] = {}
+        for state in states:
+            if state.auth:
+                try:
+                    secret = self.credentials.get(state.id)
+                except TidingsError:
+                    secret = None
+                if secret:
+                    found[state.id] = secret
+        return found
+
+    async def _all(self, states: list[FeedState], secrets: dict[int, Secret], pool: Executor) -> list[FeedOutcome]:
+        outcomes: list[FeedOutcome] = []
+        async with Fetcher(self.policy, self.transport) as fetcher:
+            tasks = [asyncio.create_task(self._one(fetcher, pool, s, secrets.get(s.id))) for s in states]
+            for done in asyncio.as_completed(tasks):
+                outcome = await done
+                outcomes.append(outcome)
+                if self.progress:
+                    self.progress(outcome, len(outcomes), len(states))
+        return outcomes
+
+    async def _one(self, fetcher: Fetcher, pool: Executor, state: FeedState, secret: Secret | None) -> FeedOutcome:
+        started = time.monotonic()
+        if self.cancel.is_set():
+            return FeedOutcome(state.id, state.url, "skipped", error="The refresh was cancelled.")
+        try:
+            result = await fetcher.fetch(_request(state, secret))
+            outcome = await self._store(pool, state, result)
+        except FetchError as exc:
+            outcome = await self._failed(state, str(exc), exc.status, exc.retry_after)
+        except TidingsError as exc:
+            outcome = await self._failed(state, str(exc), None, None)
+        return _timed(outcome, time.monotonic() - started)
+
+    async def _store(self, pool: Executor, state: FeedState, result: FetchResult) -> FeedOutcome:
+        next_check = _next_check(result.max_age)
+        if result.not_modified:
+            await self._write(_record_ok(state.id, result, next_check, None, result.moved_to))
+            return FeedOutcome(state.id, state.url, "not-modified", http_status=304, moved_to=result.moved_to)
+        body_hash = hashlib.sha256(result.body).hexdigest()
+        if body_hash == state.body_hash:
+            await self._write(_record_ok(state.id, result, next_check, body_hash, result.moved_to))
+            return FeedOutcome(state.id, state.url, "unchanged", http_status=result.status, moved_to=result.moved_to)
+        loop = asyncio.get_running_loop()
+        prepared = await loop.run_in_executor(pool, parse_job, result.body, result.url, result.content_type)
+        if isinstance(prepared, str):
+            return await self._failed(state, prepared, result.status, None)
+        new, changed = await self._write(_store_feed(state.id, prepared, result, next_check, body_hash))
+        return FeedOutcome(
+            state.id, state.url, "updated", new=new, changed=changed, http_status=result.status,
+            moved_to=result.moved_to,
+        )  # fmt: skip
+
+    async def _failed(self, state: FeedState, message: str, status: int | None, retry: float | None) -> FeedOutcome:
+        delay = retry if retry is not None else min(BACKOFF_BASE * 2**state.error_count, BACKOFF_MAX)
+        next_check = int(time.time() + delay)
+        await self._write(lambda conn: feed_store.record_error(conn, state.id, message, next_check=next_check))
+        return FeedOutcome(state.id, state.url, "error", http_status=status, error=message)
+
+    async def _write(self, work: Callable[[sqlite3.Connection], object]) -> object:
+        return await asyncio.wrap_future(self.writer.submit(work))
+
+
+def _request(state: FeedState, secret: Secret | None) -> FetchRequest:
+    auth: httpx.Auth | None = None
+    if secret and secret.kind == "basic":
+        auth = httpx.BasicAuth(secret.username, secret.password)
+    elif secret and secret.kind == "bearer":
+        auth = _BearerAuth(secret.password)
+    return FetchRequest(state.url, state.etag, state.last_modified, auth=auth)
+
+
+class _BearerAuth(httpx.Auth):
+    def __init__(self, token: str):
+        self._token = token
+
+    def auth_flow(self, request: httpx.Request):  # type: ignore[no-untyped-def]
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        yield request
+
+    def __repr__(self) -> str:
+        return "_BearerAuth(<hidden>)"
+
+
+def _next_check(max_age: float | None) -> int | None:
+    return int(time.time() + max_age) if max_age else None
+
+
+def _timed(outcome: FeedOutcome, seconds: float) -> FeedOutcome:
+    return FeedOutcome(
+        outcome.feed_id, outcome.url, outcome.status, outcome.new, outcome.changed, outcome.http_status,
+        outcome.error, outcome.moved_to, round(seconds, 3),
+    )  # fmt: skip
+
+
+def _record_ok(
+    feed_id: int, result: FetchResult, next_check: int | None, body_hash: str | None, moved_to: str | None
+) -> Callable[[sqlite3.Connection], None]:
+    def work(conn: sqlite3.Connection) -> None:
+        if moved_to:
+            feed_store.move_address(conn, feed_id, moved_to)
+        feed_store.record_success(
+            conn, feed_id, etag=result.etag, last_modified=result.last_modified, next_check=next_check,
+            body_hash=body_hash,
+        )  # fmt: skip
+
+    return work
+
+
+def _store_feed(
+    feed_id: int, prepared: PreparedFeed, result: FetchResult, next_check: int | None, body_hash: str
+) -> Callable[[sqlite3.Connection], tuple[int, int]]:
+    def work(conn: sqlite3.Connection) -> tuple[int, int]:
+        new, changed = decide(story_store.existing_hashes(conn, feed_id), prepared.rows)
+        story_store.insert(conn, feed_id, new)
+        story_store.update(conn, feed_id, changed)
+        feed_store.record_metadata(
+            conn, feed_id, title=prepared.title, site_url=prepared.site_url, description=prepared.description,
+            icon_url=prepared.icon_url,
+        )  # fmt: skip
+        _record_ok(feed_id, result, next_check, body_hash, result.moved_to)(conn)
+        return len(new), len(changed)
+
+    return work

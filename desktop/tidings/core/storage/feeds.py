@@ -1,0 +1,200 @@
+"""Feeds and folders in the store."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ..errors import NotFoundError, UserInputError
+from ..models import Feed, FeedError, Folder
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """What a refresh needs to know about one feed."""
+
+    id: int
+    url: str
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    next_check: int | None
+    error_count: int
+    auth: str | None
+
+
+def when(seconds: int | None) -> datetime | None:
+    return datetime.fromtimestamp(seconds, UTC) if seconds is not None else None
+
+
+def folder_id(conn: sqlite3.Connection, name: str | None) -> int | None:
+    """The id of folder `name`, created if needed; None for no folder."""
+    name = " ".join((name or "").split())
+    if not name:
+        return None
+    conn.execute("INSERT OR IGNORE INTO folders (name, position) VALUES (?, (SELECT count(*) FROM folders))", (name,))
+    row = conn.execute("SELECT id FROM folders WHERE name = ?", (name,)).fetchone()
+    return int(row[0])
+
+
+def list_folders(conn: sqlite3.Connection) -> list[Folder]:
+    rows = conn.execute("SELECT id, name FROM folders ORDER BY position, name COLLATE NOCASE")
+    return [Folder(r[0], r[1]) for r in rows]
+
+
+def add_feed(
+    conn: sqlite3.Connection,
+    url: str,
+    *,
+    title: str = "",
+    folder: str | None = None,
+    site_url: str | None = None,
+    opml_attrs: tuple[tuple[str, str], ...] | None = None,
+    auth: str | None = None,
+    user_title: str | None = None,
+) -> int:
+    """Subscribe to `url`; raises UserInputError when it is already in the list."""
+    existing = conn.execute("SELECT id FROM feeds WHERE url = ?", (url,)).fetchone()
+    if existing:
+        raise UserInputError(f"You are already subscribed to {url} (feed {existing[0]}).")
+    cur = conn.execute(
+        "INSERT INTO feeds (url, title, user_title, site_url, folder_id, position, added_at, opml_attrs, auth)"
+        " VALUES (?, ?, ?, ?, ?, (SELECT coalesce(max(position), 0) + 1 FROM feeds), ?, ?, ?)",
+        (url, title, user_title or None, site_url, folder_id(conn, folder), int(time.time()),
+         _attrs_json(opml_attrs), auth),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def _attrs_json(attrs: tuple[tuple[str, str], ...] | None) -> str | None:
+    return json.dumps([list(a) for a in attrs], ensure_ascii=False) if attrs else None
+
+
+def opml_attrs(conn: sqlite3.Connection, feed_id: int) -> tuple[tuple[str, str], ...]:
+    row = conn.execute("SELECT opml_attrs FROM feeds WHERE id = ?", (feed_id,)).fetchone()
+    if not row or not row[0]:
+        return ()
+    return tuple((str(k), str(v)) for k, v in json.loads(row[0]))
+
+
+_FEED_SELECT = """
+SELECT f.id, f.url, coalesce(f.user_title, nullif(f.title, ''), f.url) AS title, d.name AS folder,
+       f.site_url, f.description, f.icon_url, f.last_checked, f.next_check, f.error_message, f.error_at,
+       f.error_count, f.auth,
+       (SELECT count(*) FROM stories s WHERE s.feed_id = f.id AND s.is_read = 0) AS unread,
+       (SELECT count(*) FROM stories s WHERE s.feed_id = f.id) AS total
+FROM feeds f LEFT JOIN folders d ON d.id = f.folder_id
+"""
+
+
+def list_feeds(conn: sqlite3.Connection) -> list[Feed]:
+    rows = conn.execute(_FEED_SELECT + " ORDER BY d.position, d.name, f.position, f.id")
+    return [_feed(r) for r in rows]
+
+
+def get_feed(conn: sqlite3.Connection, feed_id: int) -> Feed:
+    row = conn.execute(_FEED_SELECT + " WHERE f.id = ?", (feed_id,)).fetchone()
+    if row is None:
+        raise NotFoundError(f"There is no feed {feed_id}.")
+    return _feed(row)
+
+
+def find_feed(conn: sqlite3.Connection, ref: str) -> int:
+    """A feed id from an id, an exact address or an exact title (case-insensitive)."""
+    if ref.isdigit() and conn.execute("SELECT 1 FROM feeds WHERE id = ?", (int(ref),)).fetchone():
+        return int(ref)
+    rows = conn.execute(
+        "SELECT id FROM feeds WHERE url = ? OR lower(coalesce(user_title, title)) = lower(?)", (ref, ref)
+    ).fetchall()
+    if len(rows) == 1:
+        return int(rows[0][0])
+    if len(rows) > 1:
+        raise UserInputError(f"“{ref}” names {len(rows)} feeds; use the feed's number instead.")
+    raise NotFoundError(f"There is no feed “{ref}” (see `tidings feeds`).")
+
+
+def _feed(r: sqlite3.Row) -> Feed:
+    error = None
+    if r["error_message"]:
+        error = FeedError(r["error_message"], when(r["error_at"]) or datetime.now(UTC), r["error_count"])
+    return Feed(
+        id=r["id"], url=r["url"], title=r["title"], folder=r["folder"], site_url=r["site_url"],
+        description=r["description"], icon_url=r["icon_url"], unread=r["unread"], total=r["total"],
+        last_checked=when(r["last_checked"]), next_check=when(r["next_check"]), error=error, auth=r["auth"],
+    )  # fmt: skip
+
+
+def rename_feed(conn: sqlite3.Connection, feed_id: int, title: str) -> None:
+    title = " ".join(title.split())
+    _touch(conn.execute("UPDATE feeds SET user_title = ? WHERE id = ?", (title or None, feed_id)), feed_id)
+
+
+def move_feed(conn: sqlite3.Connection, feed_id: int, folder: str | None) -> None:
+    fid = folder_id(conn, folder)
+    _touch(conn.execute("UPDATE feeds SET folder_id = ? WHERE id = ?", (fid, feed_id)), feed_id)
+    conn.execute("DELETE FROM folders WHERE id NOT IN (SELECT folder_id FROM feeds WHERE folder_id IS NOT NULL)")
+
+
+def remove_feed(conn: sqlite3.Connection, feed_id: int) -> None:
+    _touch(conn.execute("DELETE FROM feeds WHERE id = ?", (feed_id,)), feed_id)
+
+
+def _touch(cursor: sqlite3.Cursor, feed_id: int) -> None:
+    if cursor.rowcount == 0:
+        raise NotFoundError(f"There is no feed {feed_id}.")
+
+
+def states(conn: sqlite3.Connection, ids: list[int] | None = None) -> list[FeedState]:
+    sql = "SELECT id, url, etag, last_modified, body_hash, next_check, error_count, auth FROM feeds"
+    rows = conn.execute(sql + " ORDER BY id").fetchall()
+    wanted = set(ids) if ids is not None else None
+    return [FeedState(*r) for r in rows if wanted is None or r[0] in wanted]
+
+
+def record_success(
+    conn: sqlite3.Connection,
+    feed_id: int,
+    *,
+    etag: str | None,
+    last_modified: str | None,
+    next_check: int | None,
+    body_hash: str | None = None,
+) -> None:
+    now = int(time.time())
+    conn.execute(
+        "UPDATE feeds SET etag = ?, last_modified = ?, body_hash = coalesce(?, body_hash), last_checked = ?,"
+        " last_success = ?, next_check = ?, error_message = NULL, error_at = NULL, error_count = 0 WHERE id = ?",
+        (etag, last_modified, body_hash, now, now, next_check, feed_id),
+    )
+
+
+def record_metadata(
+    conn: sqlite3.Connection, feed_id: int, *, title: str, site_url: str | None, description: str,
+    icon_url: str | None,
+) -> None:  # fmt: skip
+    conn.execute(
+        "UPDATE feeds SET title = coalesce(nullif(?, ''), title), site_url = coalesce(?, site_url),"
+        " description = ?, icon_url = coalesce(?, icon_url) WHERE id = ?",
+        (title, site_url, description, icon_url, feed_id),
+    )
+
+
+def record_error(conn: sqlite3.Connection, feed_id: int, message: str, *, next_check: int | None) -> None:
+    now = int(time.time())
+    conn.execute(
+        "UPDATE feeds SET last_checked = ?, error_message = ?, error_at = ?, error_count = error_count + 1,"
+        " next_check = ? WHERE id = ?",
+        (now, message, now, next_check, feed_id),
+    )
+
+
+def move_address(conn: sqlite3.Connection, feed_id: int, new_url: str) -> bool:
+    """Follow a permanent redirect; False when another feed already has that address."""
+    try:
+        conn.execute("UPDATE feeds SET url = ? WHERE id = ?", (new_url, feed_id))
+    except sqlite3.IntegrityError:
+        return False
+    return True

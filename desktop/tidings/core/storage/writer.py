@@ -1,0 +1,124 @@
+"""The one writer: a thread that owns the only writing connection and commits work in batches.
+
+Work is a callable taking the connection. Queued work runs in one transaction per batch, each item
+inside its own savepoint, so one failing item is rolled back alone and the others still commit. A
+future resolves only after its batch committed: what was acknowledged is on disk.
+"""
+
+from __future__ import annotations
+
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ..errors import StoreBusyError, StoreError
+from .db import connect
+
+T = TypeVar("T")
+_STOP = object()
+MAX_BATCH = 64
+
+
+class Writer:
+    def __init__(self, path: Path):
+        self.path = path
+        self._queue: queue.Queue[Any] = queue.Queue()
+        self._ready: Future[None] = Future()
+        self._thread = threading.Thread(target=self._run, name="tidings-writer", daemon=True)
+        self._thread.start()
+        self._ready.result()  # raises if the store cannot be opened
+
+    def submit(self, work: Callable[[sqlite3.Connection], T]) -> Future[T]:
+        future: Future[T] = Future()
+        if not self._thread.is_alive():
+            future.set_exception(StoreError("The library is closed."))
+            return future
+        self._queue.put((work, future))
+        return future
+
+    def call(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` in the writer and wait for its commit."""
+        return self.submit(work).result()
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(_STOP)
+            self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            conn = connect(self.path)
+        except BaseException as exc:
+            self._ready.set_exception(exc)
+            return
+        self._ready.set_result(None)
+        try:
+            while self._batch(conn):
+                pass
+        finally:
+            conn.close()
+
+    def _batch(self, conn: sqlite3.Connection) -> bool:
+        items = [self._queue.get()]
+        while len(items) < MAX_BATCH:
+            try:
+                items.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        keep_going = _STOP not in items
+        work = [item for item in items if item is not _STOP]
+        if work:
+            _commit(conn, work)
+        return keep_going
+
+
+def _commit(conn: sqlite3.Connection, items: list[tuple[Callable[[sqlite3.Connection], Any], Future[Any]]]) -> None:
+    results: list[tuple[Future[Any], Any, BaseException | None]] = []
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        for work, future in items:
+            results.append((future, *_one(conn, work)))
+        conn.execute("COMMIT")
+    except sqlite3.Error as exc:
+        _rollback(conn)
+        error = _store_error(exc)
+        for _work, future in items:
+            future.set_exception(error)
+        return
+    for future, value, error in results:
+        if error is None:
+            future.set_result(value)
+        else:
+            future.set_exception(error)
+
+
+def _one(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], Any]) -> tuple[Any, BaseException | None]:
+    conn.execute("SAVEPOINT work")
+    try:
+        value = work(conn)
+    except Exception as exc:  # this item fails alone; the batch goes on
+        conn.execute("ROLLBACK TO work")
+        conn.execute("RELEASE work")
+        return None, exc
+    conn.execute("RELEASE work")
+    return value, None
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    try:
+        conn.execute("ROLLBACK")
+    except sqlite3.Error:
+        pass
+
+
+def _store_error(exc: sqlite3.Error) -> StoreError:
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return StoreBusyError("Another program kept the library locked for too long; nothing was changed.")
+    if "full" in text:
+        return StoreError("The disk is full: Tidings could not save; nothing already stored was lost.")
+    return StoreError(f"The library could not be written ({text}); nothing already stored was lost.")

@@ -1,0 +1,128 @@
+"""Pure steps of an update: turn a parsed feed into rows, give each story a stable identity, and decide
+what is new and what changed. No I/O here: the same functions run in worker processes and in tests."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from .models import ParsedEntry, ParsedFeed
+from .sanitize import clean_line, html_to_text
+
+MAX_TITLE = 1_000
+MAX_FIELD = 2 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class StoryRow:
+    """One entry ready for the store. `published`/`updated` are Unix seconds."""
+
+    uid: str
+    url: str | None
+    title: str
+    author: str | None
+    summary: str
+    content: str
+    text: str
+    image_url: str | None
+    published: int | None
+    updated: int | None
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedFeed:
+    title: str
+    site_url: str | None
+    description: str
+    icon_url: str | None
+    rows: tuple[StoryRow, ...]
+    parser: str
+    warnings: tuple[str, ...] = ()
+
+
+def prepare(feed: ParsedFeed) -> PreparedFeed:
+    """Rows for every entry of `feed`, identities unique within the document."""
+    uids = story_uids(feed.entries)
+    seen: set[str] = set()
+    rows = []
+    for uid, entry in zip(uids, feed.entries, strict=True):
+        if uid not in seen:  # a document repeating an entry keeps its first copy
+            seen.add(uid)
+            rows.append(to_row(uid, entry))
+    return PreparedFeed(
+        title=clean_line(feed.title)[:MAX_TITLE],
+        site_url=feed.site_url,
+        description=clean_line(feed.description)[:MAX_TITLE],
+        icon_url=feed.icon_url,
+        rows=tuple(rows),
+        parser=feed.parser,
+        warnings=feed.warnings,
+    )
+
+
+def story_uids(entries: Iterable[ParsedEntry]) -> list[str]:
+    """Stable identity per entry: the guid, else the link, else a hash of what the entry says.
+
+    A guid the document repeats for different entries (a broken feed) is not an identity; those
+    entries fall back to their link, then to their content.
+    """
+    entries = list(entries)
+    counts: dict[str, int] = {}
+    for e in entries:
+        if e.guid:
+            counts[e.guid] = counts.get(e.guid, 0) + 1
+    return [_uid(e, trust_guid=bool(e.guid) and counts[e.guid or ""] == 1) for e in entries]
+
+
+def _uid(entry: ParsedEntry, *, trust_guid: bool) -> str:
+    if trust_guid and entry.guid:
+        return "g:" + entry.guid[:2000]
+    if entry.link:
+        return "l:" + entry.link[:2000]
+    return "h:" + _digest(entry.title, entry.summary_html, entry.content_html)
+
+
+def to_row(uid: str, entry: ParsedEntry) -> StoryRow:
+    summary = entry.summary_html[:MAX_FIELD]
+    content = entry.content_html[:MAX_FIELD]
+    title = clean_line(entry.title)[:MAX_TITLE]
+    published = _seconds(entry.published) or _seconds(entry.updated)
+    return StoryRow(
+        uid=uid,
+        url=entry.link,
+        title=title,
+        author=clean_line(entry.author)[:MAX_TITLE] if entry.author else None,
+        summary=summary,
+        content=content,
+        text=html_to_text(content or summary),
+        image_url=entry.image_url,
+        published=published,
+        updated=_seconds(entry.updated),
+        content_hash=_digest(title, entry.link or "", summary, content, str(published), entry.author or ""),
+    )
+
+
+def decide(
+    existing: Mapping[str, str], rows: Iterable[StoryRow]
+) -> tuple[list[StoryRow], list[StoryRow]]:
+    """Split `rows` into (new, changed) given the stored uid -> content_hash of the feed."""
+    new: list[StoryRow] = []
+    changed: list[StoryRow] = []
+    for row in rows:
+        stored = existing.get(row.uid)
+        if stored is None:
+            new.append(row)
+        elif stored != row.content_hash:
+            changed.append(row)
+    return new, changed
+
+
+def _seconds(when: datetime | None) -> int | None:
+    return int(when.timestamp()) if when is not None else None
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha1("\x00".join(parts).encode("utf-8", "surrogatepass"), usedforsecurity=False).hexdigest()

@@ -1,0 +1,189 @@
+"""The fetcher against a loopback server: validators, compression, redirects, limits, errors in words."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import time
+import zlib
+
+import brotli
+import pytest
+
+from tests.loopback import LoopbackServer, Response
+from tidings.core.errors import FetchError
+from tidings.core.fetch import FetchRequest, Fetcher, FetchResult, retry_after_seconds
+from tidings.core.models import FetchPolicy
+
+FAST = FetchPolicy(connect_timeout=1, read_timeout=1, deadline=3, max_bytes=1024 * 1024)
+BODY = b"<rss version='2.0'><channel><title>t</title></channel></rss>"
+
+
+def fetch(request: FetchRequest, policy: FetchPolicy = FAST) -> FetchResult:
+    async def go() -> FetchResult:
+        async with Fetcher(policy) as fetcher:
+            return await fetcher.fetch(request)
+
+    return asyncio.run(go())
+
+
+def test_conditional_get_sends_validators_and_gets_304(server: LoopbackServer) -> None:
+    server.serve_conditional("/f.xml", BODY, '"v1"', "Mon, 02 Jan 2023 00:00:00 GMT")
+    first = fetch(FetchRequest(server.url("/f.xml")))
+    assert first.status == 200 and first.body == BODY and first.etag == '"v1"'
+    second = fetch(FetchRequest(server.url("/f.xml"), etag=first.etag, last_modified=first.last_modified))
+    assert second.not_modified and second.body == b""
+    sent = server.requests_to("/f.xml")[1].headers
+    assert sent["if-none-match"] == '"v1"'
+    assert sent["if-modified-since"] == "Mon, 02 Jan 2023 00:00:00 GMT"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "pack"),
+    [("gzip", gzip.compress), ("deflate", zlib.compress), ("br", brotli.compress),
+     ("deflate", lambda b: zlib.compress(b)[2:-4])],  # raw deflate, as some servers send
+)  # fmt: skip
+def test_compressed_bodies_are_decoded(server: LoopbackServer, encoding: str, pack: object) -> None:
+    packed = pack(BODY)  # type: ignore[operator]
+    server.routes["/c.xml"] = lambda h: Response(200, packed, {"Content-Encoding": encoding})
+    result = fetch(FetchRequest(server.url("/c.xml")))
+    assert result.body == BODY
+    assert "br" in server.log[0].headers["accept-encoding"]
+
+
+def test_permanent_redirect_chain_reports_the_new_address(server: LoopbackServer) -> None:
+    server.redirect("/old.xml", "/older.xml", 301)
+    server.redirect("/older.xml", server.url("/new.xml"), 308)
+    server.serve("/new.xml", BODY)
+    result = fetch(FetchRequest(server.url("/old.xml")))
+    assert result.body == BODY and result.moved_to == server.url("/new.xml")
+
+
+def test_temporary_redirect_keeps_the_address(server: LoopbackServer) -> None:
+    server.redirect("/old.xml", "/tmp.xml", 301)
+    server.redirect("/tmp.xml", "/new.xml", 302)
+    server.serve("/new.xml", BODY)
+    result = fetch(FetchRequest(server.url("/old.xml")))
+    assert result.body == BODY and result.moved_to is None
+
+
+def test_at_most_five_redirects(server: LoopbackServer) -> None:
+    for i in range(10):
+        server.redirect(f"/r{i}", f"/r{i + 1}", 302)
+    server.serve("/r5", BODY)
+    assert fetch(FetchRequest(server.url("/r0"))).body == BODY  # five hops: fine
+    server.redirect("/loop", "/loop", 301)
+    with pytest.raises(FetchError, match="redirected more than 5 times"):
+        fetch(FetchRequest(server.url("/loop")))
+    assert len(server.requests_to("/loop")) == 6
+
+
+def test_redirect_to_another_scheme_is_refused(server: LoopbackServer) -> None:
+    server.redirect("/x", "file:///etc/passwd", 302)
+    with pytest.raises(FetchError, match="only follows web addresses"):
+        fetch(FetchRequest(server.url("/x")))
+
+
+def test_a_silent_server_times_out_in_words(server: LoopbackServer) -> None:
+    server.hang("/hang", 3)
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="stopped sending data for 1 seconds"):
+        fetch(FetchRequest(server.url("/hang")))
+    assert time.monotonic() - started < 2.5
+
+
+def test_a_drip_fed_body_stops_at_the_deadline(server: LoopbackServer) -> None:
+    server.drip("/drip", 10)
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="longer than 3 seconds"):
+        fetch(FetchRequest(server.url("/drip")))
+    assert time.monotonic() - started < 4
+
+
+def test_an_endless_body_stops_at_the_size_cap(server: LoopbackServer) -> None:
+    server.endless("/endless")
+    with pytest.raises(FetchError, match="too large"):
+        fetch(FetchRequest(server.url("/endless")))
+
+
+def test_a_declared_oversized_body_is_refused_before_download(server: LoopbackServer) -> None:
+    server.serve("/big", b"x" * (FAST.max_bytes + 1))
+    with pytest.raises(FetchError, match="too large"):
+        fetch(FetchRequest(server.url("/big")))
+
+
+def test_a_gzip_bomb_stops_at_the_cap(server: LoopbackServer) -> None:
+    bomb = gzip.compress(b"\0" * (64 * 1024 * 1024))  # 64 MB of zeros in ~64 KB
+    server.routes["/bomb"] = lambda h: Response(200, bomb, {"Content-Encoding": "gzip"})
+    with pytest.raises(FetchError, match="too large"):
+        fetch(FetchRequest(server.url("/bomb")))
+
+
+@pytest.mark.parametrize(
+    ("status", "words"),
+    [(404, "not found"), (410, "gone"), (401, "needs a login"), (500, "internal error"), (403, "refused")],
+)
+def test_http_errors_in_words(server: LoopbackServer, status: int, words: str) -> None:
+    server.routes["/e"] = lambda h: Response(status, b"nope")
+    with pytest.raises(FetchError, match=words) as info:
+        fetch(FetchRequest(server.url("/e")))
+    assert info.value.status == status
+
+
+def test_429_carries_retry_after(server: LoopbackServer) -> None:
+    server.routes["/slow"] = lambda h: Response(429, b"", {"Retry-After": "120"})
+    with pytest.raises(FetchError, match="slow down") as info:
+        fetch(FetchRequest(server.url("/slow")))
+    assert info.value.retry_after == 120
+
+
+def test_retry_after_dates_and_caps() -> None:
+    now = 1_700_000_000.0
+    assert retry_after_seconds("Wed, 15 Nov 2023 00:13:20 GMT", now) == pytest.approx(7200, abs=1)
+    assert retry_after_seconds("9999999", now) == 24 * 3600
+    assert retry_after_seconds("soon", now) is None
+
+
+def test_max_age_is_read(server: LoopbackServer) -> None:
+    server.serve("/m", BODY, **{"Cache-Control": "public, max-age=600"})
+    assert fetch(FetchRequest(server.url("/m"))).max_age == 600
+
+
+def test_connection_refused_in_words() -> None:
+    with pytest.raises(FetchError, match="refused the connection"):
+        fetch(FetchRequest("http://127.0.0.1:9/feed"))
+
+
+def test_no_cookies_are_kept_between_requests(server: LoopbackServer) -> None:
+    server.routes["/set"] = lambda h: Response(200, BODY, {"Set-Cookie": "track=1; Path=/"})
+    server.serve("/next", BODY)
+
+    async def go() -> None:
+        async with Fetcher(FAST) as fetcher:
+            await fetcher.fetch(FetchRequest(server.url("/set")))
+            await fetcher.fetch(FetchRequest(server.url("/next")))
+
+    asyncio.run(go())
+    assert "cookie" not in server.requests_to("/next")[0].headers
+
+
+def test_per_host_bound_is_respected(server: LoopbackServer) -> None:
+    active = 0
+    peak = 0
+
+    def slow(h: object) -> Response:
+        nonlocal active, peak
+        active += 1
+        peak = max(peak, active)
+        time.sleep(0.2)
+        active -= 1
+        return Response(200, BODY)
+
+    server.routes["/slow"] = slow
+
+    async def go() -> None:
+        async with Fetcher(FetchPolicy(per_host=2, total=10)) as fetcher:
+            await asyncio.gather(*(fetcher.fetch(FetchRequest(server.url("/slow"))) for _ in range(6)))
+
+    asyncio.run(go())
+    assert peak == 2

@@ -1,0 +1,162 @@
+"""Refresh benchmark: `tidings refresh` against the loopback feed server, first (all 200) and second
+(all 304) run, wall and CPU time, peak memory. Prints figures; asserts nothing.
+
+    python tests/benchmarks/refresh.py [--feeds 1000] [--latency-ms 100] [--hosts 16] [--shared ../shared]
+
+Needs ../shared/tools/feeds/feedserver.py (beside the checkout) and the project installed (`tidings`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def main() -> int:
+    args = parse_args()
+    server_py = Path(args.shared) / "tools" / "feeds" / "feedserver.py"
+    if not server_py.exists():
+        print(f"benchmark: {server_py} not found; pass --shared DIR", file=sys.stderr)
+        return 2
+    work = Path(tempfile.mkdtemp(prefix="tidings-bench-"))
+    server, port = start_server(server_py, work, args)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        (work / "feeds.opml").write_bytes(urllib.request.urlopen(base + "/feeds.opml").read())
+        data = work / "data"
+        run_tidings(data, "import-opml", str(work / "feeds.opml"))
+        for label in ("first", "second"):
+            urllib.request.urlopen(base + "/control/reset-stats").read()
+            figures = timed_refresh(data)
+            stats = json.loads(urllib.request.urlopen(base + "/stats").read())
+            report(label, figures, stats)
+        stories = json.loads(run_tidings(data, "stories", "--limit", "1", "--json"))
+        print(f"store: {data / 'tidings.sqlite3'} ({(data / 'tidings.sqlite3').stat().st_size / 1e6:.0f} MB),"
+              f" newest story: {stories[0]['title'][:60] if stories else '-'}")  # fmt: skip
+    finally:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/control/quit", timeout=2).read()
+        except OSError:
+            pass
+        server.wait(timeout=10)
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--feeds", type=int, default=1000)
+    p.add_argument("--latency-ms", default="100")
+    p.add_argument("--hosts", type=int, default=16)
+    p.add_argument("--shared", default=str(ROOT.parent / "shared"))
+    p.add_argument("--keep", action="store_true", help="keep the temporary data folder")
+    return p.parse_args()
+
+
+def start_server(server_py: Path, work: Path, args: argparse.Namespace) -> tuple[subprocess.Popen[bytes], int]:
+    port_file = work / "port"
+    cmd = [sys.executable, str(server_py), "-n", str(args.feeds), "--latency-ms", args.latency_ms,
+           "--hosts", str(args.hosts), "--port", "0", "--port-file", str(port_file), "--max-lifetime-s", "900"]  # fmt: skip
+    server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+    for _ in range(300):
+        if port_file.exists():
+            return server, int(port_file.read_text())
+        time.sleep(0.05)
+    server.kill()
+    raise SystemExit("benchmark: the feed server did not start")
+
+
+def tidings_cmd() -> list[str]:
+    exe = shutil.which("tidings", path=str(Path(sys.executable).parent))
+    return [exe] if exe else [sys.executable, "-m", "tidings"]
+
+
+def run_tidings(data: Path, *args: str) -> str:
+    out = subprocess.run([*tidings_cmd(), "--data-dir", str(data), *args], capture_output=True, text=True)
+    if out.returncode:
+        raise SystemExit(f"benchmark: tidings {' '.join(args)} failed: {out.stderr.strip()}")
+    return out.stdout
+
+
+def timed_refresh(data: Path) -> dict[str, float]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    proc = subprocess.Popen([*tidings_cmd(), "--data-dir", str(data), "refresh", "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    sampler = TreeMemory(proc.pid)
+    sampler.start()
+    out, err = proc.communicate()
+    wall = time.perf_counter() - started
+    sampler.stop()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode:
+        raise SystemExit(f"benchmark: refresh failed: {err.decode().strip()}")
+    result = json.loads(out)
+    return {
+        "wall": wall,
+        "cpu": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+        "tree_peak_mb": sampler.peak / 1e6,
+        "largest_process_mb": after.ru_maxrss / 1024,
+        "feeds": result["feeds"], "new": result["new"], "by_status": result["by_status"],
+    }  # fmt: skip
+
+
+class TreeMemory(threading.Thread):
+    """Samples the summed RSS of a process and its descendants (Linux /proc)."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid, self.peak, self._stop = pid, 0, threading.Event()
+
+    def run(self) -> None:
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, sum(rss(p) for p in tree(self.pid)))
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.join()
+
+
+def tree(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        try:
+            children = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+        except OSError:
+            continue
+        todo += [int(c) for c in children]
+    return found
+
+
+def rss(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/statm").read_text().split()
+    except OSError:
+        return 0
+    return int(fields[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def report(label: str, f: dict[str, float], stats: dict[str, object]) -> None:
+    print(f"{label} refresh: wall {f['wall']:.2f} s, CPU {f['cpu']:.2f} s, peak memory {f['tree_peak_mb']:.0f} MB "
+          f"(process tree; largest single process {f['largest_process_mb']:.0f} MB), {f['feeds']} feeds, "
+          f"{f['new']} new stories, statuses {f['by_status']}; server saw {stats.get('requests')} requests, "
+          f"status {stats.get('status')}, {stats.get('conditional')} conditional, {stats.get('gzip')} gzip")  # fmt: skip
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import sqlite3
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import discover as discovery
@@ -132,27 +133,47 @@ def _insert_feed(conn: sqlite3.Connection, result: FetchResult, prepared: Prepar
 
 
 # -- OPML ----------------------------------------------------------------------------------------
+Attrs = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Planned:
+    folder: str | None  # the path, "News / World"
+    url: str
+    outline: Outline
+    levels: list[Attrs]  # OPML attributes of each folder on the path
+
+
 def import_opml(library: Library, data: bytes) -> ImportReport:
-    """Add every feed of an OPML document; fetches and executes nothing. Credentials go to the keyring."""
+    """Add every feed of an OPML document in its order, folders nested as written; fetches and
+    executes nothing. Credentials in addresses go to the keyring and never into the store."""
     from .library import ImportReport
 
     document = opml.parse_opml(data)
-    entries = opml.flatten(document)
     secrets: dict[str, Secret] = {}
     errors: list[str] = []
-    prepared = []
-    for folder, outline in entries:
-        item = _import_item(folder, outline, secrets, errors)
-        if item:
-            prepared.append(item)
-    added, already, ids = library.write(lambda c: _insert_outlines(c, prepared))
+    planned = [p for p in _walk(document.outlines, [], secrets, errors) if p]
+    added, already, ids = library.write(lambda c: _insert_outlines(c, planned))
     stored = _store_secrets(library, ids, secrets, errors)
-    folders = len({f for f, _o in entries if f})
+    folders = len({p.folder for p in planned if p.folder})
     return ImportReport(added, already, folders, stored, tuple(errors))
 
 
-def _import_item(folder: str | None, outline: Outline, secrets: dict[str, Secret],
-                 errors: list[str]) -> tuple[str | None, str, Outline] | None:  # fmt: skip
+def _walk(outlines: tuple[Outline, ...], path: list[Outline], secrets: dict[str, Secret],
+          errors: list[str]) -> list[_Planned | None]:  # fmt: skip
+    out: list[_Planned | None] = []
+    for outline in outlines:
+        if outline.xml_url:
+            out.append(_plan(path, outline, secrets, errors))
+            out += _walk(outline.children, path, secrets, errors)  # a feed holding feeds: keep them all
+        elif outline.children and outline.text.strip():
+            out += _walk(outline.children, [*path, outline], secrets, errors)
+        elif outline.children:  # a nameless group: its feeds belong to the enclosing folder
+            out += _walk(outline.children, path, secrets, errors)
+    return out
+
+
+def _plan(path: list[Outline], outline: Outline, secrets: dict[str, Secret], errors: list[str]) -> _Planned | None:
     try:
         clean, secret = split_userinfo(normalize(outline.xml_url or ""))
     except (UserInputError, ValueError) as exc:
@@ -160,24 +181,25 @@ def _import_item(folder: str | None, outline: Outline, secrets: dict[str, Secret
         return None
     if secret:
         secrets[clean] = secret
-        outline = _without_userinfo(outline, clean)
-    return folder, clean, outline
+        outline = _with_address(outline, clean)
+    folder = feed_store.FOLDER_SEPARATOR.join(" ".join(o.text.split()) for o in path) or None
+    return _Planned(folder, clean, outline, [o.attrs for o in path])
 
 
-def _without_userinfo(outline: Outline, clean: str) -> Outline:
+def _with_address(outline: Outline, clean: str) -> Outline:
     attrs = tuple((k, clean if k.lower() == "xmlurl" else v) for k, v in outline.attrs)
     return Outline(outline.text, clean, attrs, outline.children)
 
 
-def _insert_outlines(conn: sqlite3.Connection,
-                     items: list[tuple[str | None, str, Outline]]) -> tuple[int, int, dict[str, int]]:  # fmt: skip
+def _insert_outlines(conn: sqlite3.Connection, items: list[_Planned]) -> tuple[int, int, dict[str, int]]:
     added = already = 0
     ids: dict[str, int] = {}
-    for folder, url, outline in items:
+    for item in items:
         try:
-            ids[url] = feed_store.add_feed(
-                conn, url, user_title=outline.text, folder=folder, opml_attrs=outline.attrs
-            )
+            ids[item.url] = feed_store.add_feed(
+                conn, item.url, user_title=item.outline.text, folder=item.folder, opml_attrs=item.outline.attrs,
+                folder_attrs=item.levels,
+            )  # fmt: skip
             added += 1
         except UserInputError:
             already += 1
@@ -191,7 +213,7 @@ def _store_secrets(library: Library, ids: dict[str, int], secrets: dict[str, Sec
             continue
         try:
             library.credentials.set(ids[url], secret)
-            library.write(lambda c, fid=ids[url]: c.execute("UPDATE feeds SET auth = 'basic' WHERE id = ?", (fid,)))
+            library.write(lambda c, fid=ids[url]: feed_store.set_auth(c, fid, secret.kind))
             stored += 1
         except TidingsError as exc:
             errors.append(f"The password for {url} could not be stored: {exc}")
@@ -199,31 +221,51 @@ def _store_secrets(library: Library, ids: dict[str, int], secrets: dict[str, Sec
 
 
 def export_opml(library: Library) -> bytes:
-    """The subscription list as OPML 2.0, folders kept, with no credentials in it."""
+    """The subscription list as OPML 2.0 in the user's order, folders nested, with no credentials in it.
+
+    Feeds and folders that came from an OPML file are written with the attributes they came with."""
     conn = library.reader()
-    folders: dict[str | None, list[Outline]] = {}
-    for feed in library.feeds():
-        folders.setdefault(feed.folder, []).append(_outline(conn, feed))
-    outlines: list[Outline] = list(folders.pop(None, []))
-    for name, children in folders.items():
-        outlines.append(Outline(name or "", None, (("text", name or ""), ("title", name or "")), tuple(children)))
-    return opml.write_opml(OPMLDocument("Tidings subscriptions", tuple(outlines)))
+    feeds = {f.id: f for f in library.feeds()}
+    items: dict[int | None, list[tuple[int, int, Outline | int]]] = {}
+    for place in feed_store.feed_places(conn):
+        items.setdefault(place.folder_id, []).append((place.position, 1, _outline(feeds[place.feed_id], place.attrs)))
+    folders = feed_store.folder_rows(conn)
+    for folder in folders:
+        items.setdefault(folder.parent_id, []).append((folder.position, 0, folder.id))
+    by_id = {f.id: f for f in folders}
+    return opml.write_opml(OPMLDocument("Tidings subscriptions", _level(items, by_id, None)))
 
 
-def _outline(conn: sqlite3.Connection, feed: Feed) -> Outline:
-    attrs = feed_store.opml_attrs(conn, feed.id)
+def _level(items: dict[int | None, list[tuple[int, int, Outline | int]]], folders: dict[int, feed_store.FolderRow],
+           parent: int | None) -> tuple[Outline, ...]:  # fmt: skip
+    out = []
+    for _position, _kind, item in sorted(items.get(parent, []), key=lambda t: (t[0], t[1])):
+        if isinstance(item, Outline):
+            out.append(item)
+        else:
+            out.append(_folder(folders[item], _level(items, folders, item)))
+    return tuple(out)
+
+
+def _folder(row: feed_store.FolderRow, children: tuple[Outline, ...]) -> Outline:
+    if not row.attrs:
+        return opml.folder_outline(row.name, children)
+    return Outline(row.name, None, row.attrs, children)
+
+
+def _outline(feed: Feed, attrs: Attrs) -> Outline:
     if attrs:  # imported: give back what was written, with the current address and title
         return Outline(feed.title, feed.url, _refresh_attrs(attrs, feed))
     return opml.feed_outline(feed.title, feed.url, feed.site_url)
 
 
-def _refresh_attrs(attrs: tuple[tuple[str, str], ...], feed: Feed) -> tuple[tuple[str, str], ...]:
+def _refresh_attrs(attrs: Attrs, feed: Feed) -> Attrs:
     """The imported attributes, with the address and name as they are now (moved or renamed since)."""
-    named = {k.lower(): v for k, v in attrs}
-    renamed = named.get("text", named.get("title")) != feed.title
+    named = {k.lower(): v.strip() for k, v in attrs}
+    renamed = (named.get("text") or named.get("title")) != feed.title
     out = []
     for key, value in attrs:
-        if key.lower() == "xmlurl":
+        if key.lower() == "xmlurl" and value.strip() != feed.url:
             value = feed.url
         elif renamed and key.lower() in ("text", "title"):
             value = feed.title

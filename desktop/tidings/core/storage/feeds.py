@@ -30,18 +30,94 @@ def when(seconds: int | None) -> datetime | None:
     return datetime.fromtimestamp(seconds, UTC) if seconds is not None else None
 
 
-def folder_id(conn: sqlite3.Connection, name: str | None) -> int | None:
-    """The id of folder `name`, created if needed; None for no folder."""
-    name = " ".join((name or "").split())
-    if not name:
-        return None
-    conn.execute("INSERT OR IGNORE INTO folders (name, position) VALUES (?, (SELECT count(*) FROM folders))", (name,))
-    row = conn.execute("SELECT id FROM folders WHERE name = ?", (name,)).fetchone()
-    return int(row[0])
+FOLDER_SEPARATOR = " / "
+Attrs = tuple[tuple[str, str], ...]
+
+
+def folder_path(name: str | None) -> list[str]:
+    """A folder path from what a person wrote: "News / World" is World inside News."""
+    return [" ".join(part.split()) for part in (name or "").split(FOLDER_SEPARATOR) if part.strip()]
+
+
+def folder_id(conn: sqlite3.Connection, name: str | None, levels: list[Attrs] | None = None) -> int | None:
+    """The id of the folder at path `name`, created as needed (after everything so far); None for none.
+
+    `levels` are the OPML attributes of each level of the path, kept for a faithful export."""
+    parent: int | None = None
+    for depth, part in enumerate(folder_path(name)):
+        attrs = levels[depth] if levels and depth < len(levels) else None
+        parent = _child_folder(conn, parent, part, attrs)
+    return parent
+
+
+def _child_folder(conn: sqlite3.Connection, parent: int | None, name: str, attrs: Attrs | None) -> int:
+    row = conn.execute(
+        "SELECT id FROM folders WHERE coalesce(parent_id, 0) = ? AND name = ?", (parent or 0, name)
+    ).fetchone()
+    if row:
+        return int(row[0])
+    cur = conn.execute(
+        "INSERT INTO folders (name, parent_id, position, opml_attrs)"
+        " VALUES (?, ?, (SELECT coalesce(max(position), 0) + 1 FROM feeds), ?)",
+        (name, parent, _attrs_json(attrs)),
+    )
+    return int(cur.lastrowid or 0)
+
+
+_FOLDER_PATHS = """
+WITH RECURSIVE tree(id, path, position) AS (
+    SELECT id, name, position FROM folders WHERE parent_id IS NULL
+    UNION ALL
+    SELECT f.id, tree.path || ' / ' || f.name, f.position FROM folders f JOIN tree ON f.parent_id = tree.id
+)
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class FolderRow:
+    id: int
+    name: str
+    parent_id: int | None
+    position: int
+    attrs: Attrs
+
+
+def folder_rows(conn: sqlite3.Connection) -> list[FolderRow]:
+    rows = conn.execute("SELECT id, name, parent_id, position, opml_attrs FROM folders ORDER BY position, id")
+    return [FolderRow(r[0], r[1], r[2], r[3], _attrs_from(r[4])) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPlace:
+    """Where a feed sits, for the OPML export, and what was imported with it."""
+
+    feed_id: int
+    folder_id: int | None
+    position: int
+    attrs: Attrs
+
+
+def feed_places(conn: sqlite3.Connection) -> list[FeedPlace]:
+    rows = conn.execute("SELECT id, folder_id, position, opml_attrs FROM feeds ORDER BY position, id")
+    return [FeedPlace(r[0], r[1], r[2], _attrs_from(r[3])) for r in rows]
+
+
+def _attrs_from(raw: str | None) -> Attrs:
+    return tuple((str(k), str(v)) for k, v in json.loads(raw)) if raw else ()
+
+
+def _prune_folders(conn: sqlite3.Connection) -> None:
+    """Drop folders left with no feeds and no folders inside."""
+    while conn.execute(
+        "DELETE FROM folders WHERE id NOT IN (SELECT folder_id FROM feeds WHERE folder_id IS NOT NULL)"
+        " AND id NOT IN (SELECT parent_id FROM folders WHERE parent_id IS NOT NULL)"
+    ).rowcount:
+        pass
 
 
 def list_folders(conn: sqlite3.Connection) -> list[Folder]:
-    rows = conn.execute("SELECT id, name FROM folders ORDER BY position, name COLLATE NOCASE")
+    """Every folder by its full path ("News / World"), in the user's order."""
+    rows = conn.execute(_FOLDER_PATHS + "SELECT id, path FROM tree ORDER BY position, path")
     return [Folder(r[0], r[1]) for r in rows]
 
 
@@ -55,6 +131,7 @@ def add_feed(
     opml_attrs: tuple[tuple[str, str], ...] | None = None,
     auth: str | None = None,
     user_title: str | None = None,
+    folder_attrs: list[Attrs] | None = None,
 ) -> int:
     """Subscribe to `url`; raises UserInputError when it is already in the list."""
     existing = conn.execute("SELECT id FROM feeds WHERE url = ?", (url,)).fetchone()
@@ -63,7 +140,7 @@ def add_feed(
     cur = conn.execute(
         "INSERT INTO feeds (url, title, user_title, site_url, folder_id, position, added_at, opml_attrs, auth)"
         " VALUES (?, ?, ?, ?, ?, (SELECT coalesce(max(position), 0) + 1 FROM feeds), ?, ?, ?)",
-        (url, title, user_title or None, site_url, folder_id(conn, folder), int(time.time()),
+        (url, title, user_title or None, site_url, folder_id(conn, folder, folder_attrs), int(time.time()),
          _attrs_json(opml_attrs), auth),
     )
     return int(cur.lastrowid or 0)
@@ -73,25 +150,18 @@ def _attrs_json(attrs: tuple[tuple[str, str], ...] | None) -> str | None:
     return json.dumps([list(a) for a in attrs], ensure_ascii=False) if attrs else None
 
 
-def opml_attrs(conn: sqlite3.Connection, feed_id: int) -> tuple[tuple[str, str], ...]:
-    row = conn.execute("SELECT opml_attrs FROM feeds WHERE id = ?", (feed_id,)).fetchone()
-    if not row or not row[0]:
-        return ()
-    return tuple((str(k), str(v)) for k, v in json.loads(row[0]))
-
-
-_FEED_SELECT = """
-SELECT f.id, f.url, coalesce(f.user_title, nullif(f.title, ''), f.url) AS title, d.name AS folder,
+_FEED_SELECT = _FOLDER_PATHS + """
+SELECT f.id, f.url, coalesce(f.user_title, nullif(f.title, ''), f.url) AS title, d.path AS folder,
        f.site_url, f.description, f.icon_url, f.last_checked, f.next_check, f.error_message, f.error_at,
        f.error_count, f.auth,
        (SELECT count(*) FROM stories s WHERE s.feed_id = f.id AND s.is_read = 0) AS unread,
        (SELECT count(*) FROM stories s WHERE s.feed_id = f.id) AS total
-FROM feeds f LEFT JOIN folders d ON d.id = f.folder_id
+FROM feeds f LEFT JOIN tree d ON d.id = f.folder_id
 """
 
 
 def list_feeds(conn: sqlite3.Connection) -> list[Feed]:
-    rows = conn.execute(_FEED_SELECT + " ORDER BY d.position, d.name, f.position, f.id")
+    rows = conn.execute(_FEED_SELECT + " ORDER BY d.path IS NOT NULL, d.position, d.path, f.position, f.id")
     return [_feed(r) for r in rows]
 
 
@@ -135,11 +205,12 @@ def rename_feed(conn: sqlite3.Connection, feed_id: int, title: str) -> None:
 def move_feed(conn: sqlite3.Connection, feed_id: int, folder: str | None) -> None:
     fid = folder_id(conn, folder)
     _touch(conn.execute("UPDATE feeds SET folder_id = ? WHERE id = ?", (fid, feed_id)), feed_id)
-    conn.execute("DELETE FROM folders WHERE id NOT IN (SELECT folder_id FROM feeds WHERE folder_id IS NOT NULL)")
+    _prune_folders(conn)
 
 
 def remove_feed(conn: sqlite3.Connection, feed_id: int) -> None:
     _touch(conn.execute("DELETE FROM feeds WHERE id = ?", (feed_id,)), feed_id)
+    _prune_folders(conn)
 
 
 def _touch(cursor: sqlite3.Cursor, feed_id: int) -> None:
@@ -198,3 +269,8 @@ def move_address(conn: sqlite3.Connection, feed_id: int, new_url: str) -> bool:
     except sqlite3.IntegrityError:
         return False
     return True
+
+
+def set_auth(conn: sqlite3.Connection, feed_id: int, kind: str | None) -> None:
+    """Remember that the keyring holds a secret of `kind` for the feed (never the secret itself)."""
+    conn.execute("UPDATE feeds SET auth = ? WHERE id = ?", (kind, feed_id))

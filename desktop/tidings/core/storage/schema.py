@@ -8,10 +8,12 @@ from collections.abc import Callable
 _V1 = """
 CREATE TABLE folders (
     id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    parent_id INTEGER REFERENCES folders(id) ON DELETE CASCADE,
     position INTEGER NOT NULL DEFAULT 0,
     opml_attrs TEXT
 );
+CREATE UNIQUE INDEX folders_by_name ON folders (coalesce(parent_id, 0), name);
 CREATE TABLE feeds (
     id INTEGER PRIMARY KEY,
     url TEXT NOT NULL UNIQUE,

@@ -119,14 +119,14 @@ class TreeMemory(threading.Thread):
 
     def __init__(self, pid: int):
         super().__init__(daemon=True)
-        self.pid, self.peak, self._stop = pid, 0, threading.Event()
+        self.pid, self.peak, self._halt = pid, 0, threading.Event()
 
     def run(self) -> None:
-        while not self._stop.wait(0.02):
+        while not self._halt.wait(0.02):
             self.peak = max(self.peak, sum(rss(p) for p in tree(self.pid)))
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join()
 
 

@@ -44,6 +44,7 @@ class FetchRequest:
     last_modified: str | None = None
     auth: httpx.Auth | None = field(default=None, repr=False)
     accept: str = ACCEPT_FEED
+    decode: bool = True  # False: leave the body compressed (decoded later by `decode_body`, off this thread)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,7 @@ class FetchResult:
     max_age: float | None = None
     moved_to: str | None = None  # set when every redirect on the way was permanent
     location: str | None = None  # the Location header of a redirect
+    content_encoding: str | None = None  # set when the body is still compressed (decode=False)
 
     @property
     def not_modified(self) -> bool:
@@ -79,23 +81,43 @@ class Fetcher:
         self._hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(self.policy.per_host)
         )
-        self._client = httpx.AsyncClient(
+        self._transport = transport
+        self._clients: dict[str, httpx.AsyncClient] = {}
+        self._ssl: ssl.SSLContext | None = None
+
+    def _client_for(self, url: str) -> httpx.AsyncClient:
+        """One client (connection pool) per host: httpcore's pool scans every connection for every
+        request, so one shared pool of many hosts costs O(hosts) CPU per request."""
+        key = _host_key(url)
+        client = self._clients.get(key)
+        if client is None:
+            client = self._clients[key] = self._new_client()
+        return client
+
+    def _new_client(self) -> httpx.AsyncClient:
+        if self._ssl is None:
+            self._ssl = httpx.create_ssl_context()  # loading the CA bundle is slow: once per refresh
+        per_host = self.policy.per_host
+        return httpx.AsyncClient(
             timeout=httpx.Timeout(
                 self.policy.read_timeout, connect=self.policy.connect_timeout, pool=self.policy.deadline
             ),
-            limits=httpx.Limits(max_connections=self.policy.total, max_keepalive_connections=self.policy.total),
+            limits=httpx.Limits(max_connections=per_host, max_keepalive_connections=per_host),
             follow_redirects=False,
             cookies=http.cookiejar.CookieJar(policy=_NoCookies()),
             headers={"User-Agent": USER_AGENT},
             trust_env=False,
-            transport=transport,
+            verify=self._ssl,
+            transport=self._transport,
         )
 
     async def __aenter__(self) -> Fetcher:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self._client.aclose()
+        for client in self._clients.values():
+            await client.aclose()
+        self._clients.clear()
 
     async def fetch(self, request: FetchRequest) -> FetchResult:
         """GET `request.url`, following at most `max_redirects` redirects, within the deadline."""
@@ -111,7 +133,7 @@ class Fetcher:
         raise FetchError(f"The address redirected more than {self.policy.max_redirects} times.")
 
     async def _hop(self, request: FetchRequest, url: str, started: float) -> FetchResult:
-        async with self._global, self._hosts[_host_key(url)]:
+        async with self._hosts[_host_key(url)], self._global:  # never hold a global slot while a host is busy
             remaining = self.policy.deadline - (time.monotonic() - started)
             if remaining <= 0:
                 raise _deadline_error(self.policy.deadline)
@@ -126,12 +148,15 @@ class Fetcher:
     async def _get(self, request: FetchRequest, url: str) -> FetchResult:
         headers = _request_headers(request, same_url=url == request.url)
         auth = request.auth if _same_origin(url, request.url) else None
-        async with self._client.stream("GET", url, headers=headers, auth=auth or httpx.USE_CLIENT_DEFAULT) as r:
+        async with self._client_for(url).stream("GET", url, headers=headers, auth=auth or httpx.USE_CLIENT_DEFAULT) as r:
             if r.status_code in REDIRECTS or r.status_code == 304:
+                await _drain(r)  # read to the end so the connection goes back to the pool
                 return _result(r, url, b"")
             _raise_for_status(r)
+            if not request.decode:
+                return _result(r, url, await _read_raw(r, self.policy.max_bytes))
             body = await _read_capped(r, self.policy.max_bytes)
-            return _result(r, url, body)
+            return dataclasses.replace(_result(r, url, body), content_encoding=None)
 
 
 def _request_headers(request: FetchRequest, *, same_url: bool) -> dict[str, str]:
@@ -141,6 +166,40 @@ def _request_headers(request: FetchRequest, *, same_url: bool) -> dict[str, str]
     if same_url and request.last_modified:
         headers["If-Modified-Since"] = request.last_modified
     return headers
+
+
+async def _drain(response: httpx.Response, limit: int = 64 * 1024) -> None:
+    size = 0
+    async for raw in response.aiter_raw():
+        size += len(raw)
+        if size > limit:
+            break
+
+
+async def _read_raw(response: httpx.Response, max_bytes: int) -> bytes:
+    """The body as sent (still compressed); the decoded size is checked by `decode_body` later."""
+    parts: list[bytes] = []
+    size = 0
+    async for raw in response.aiter_raw():
+        size += len(raw)
+        if size > max_bytes:
+            raise _too_large(max_bytes)
+        parts.append(raw)
+    return b"".join(parts)
+
+
+def decode_body(body: bytes, content_encoding: str | None, max_bytes: int) -> bytes:
+    """Decode a body fetched with `decode=False`, stopping at `max_bytes` (a bomb stops at the cap)."""
+    decoder = decoder_for(content_encoding)
+    parts: list[bytes] = []
+    size = 0
+    for chunk in decoder.feed(body):  # lazily: never more than one step beyond the cap in memory
+        size += len(chunk)
+        if size > max_bytes:
+            raise _too_large(max_bytes)
+        parts.append(chunk)
+    parts.append(decoder.flush())
+    return b"".join(parts)
 
 
 async def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
@@ -171,6 +230,7 @@ def _result(response: httpx.Response, url: str, body: bytes) -> FetchResult:
         last_modified=h.get("last-modified"),
         max_age=_max_age(h),
         location=h.get("location"),
+        content_encoding=h.get("content-encoding"),
     )
 
 

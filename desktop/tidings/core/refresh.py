@@ -38,12 +38,16 @@ BACKOFF_MAX = 6 * 3600
 PROCESS_POOL_MIN_FEEDS = 8
 
 
-def parse_job(body: bytes, url: str, content_type: str | None) -> PreparedFeed | str:
-    """Parse and prepare one feed body; runs in a worker. Returns rows, or the error in words."""
+def parse_job(body: bytes, url: str, content_type: str | None, content_encoding: str | None = None,
+              max_bytes: int = 10 * 1024 * 1024) -> PreparedFeed | str:  # fmt: skip
+    """Decode, parse and prepare one feed body; runs in a worker. Returns rows, or the error in words."""
     from .feeds import parse_feed
+    from .fetch import decode_body
     from .update import prepare
 
     try:
+        if content_encoding:
+            body = decode_body(body, content_encoding, max_bytes)
         return prepare(parse_feed(body, url=url, content_type=content_type))
     except TidingsError as exc:
         return str(exc)
@@ -121,12 +125,15 @@ class RefreshRun:
         if result.not_modified:
             await self._write(_record_ok(state.id, result, next_check, None, result.moved_to))
             return FeedOutcome(state.id, state.url, "not-modified", http_status=304, moved_to=result.moved_to)
-        body_hash = hashlib.sha256(result.body).hexdigest()
+        body_hash = _body_hash(result)
         if body_hash == state.body_hash:
             await self._write(_record_ok(state.id, result, next_check, body_hash, result.moved_to))
             return FeedOutcome(state.id, state.url, "unchanged", http_status=result.status, moved_to=result.moved_to)
         loop = asyncio.get_running_loop()
-        prepared = await loop.run_in_executor(pool, parse_job, result.body, result.url, result.content_type)
+        prepared = await loop.run_in_executor(
+            pool, parse_job, result.body, result.url, result.content_type, result.content_encoding,
+            self.policy.max_bytes,
+        )  # fmt: skip
         if isinstance(prepared, str):
             return await self._failed(state, prepared, result.status, None)
         new, changed = await self._write(_store_feed(state.id, prepared, result, next_check, body_hash))
@@ -151,7 +158,14 @@ def _request(state: FeedState, secret: Secret | None) -> FetchRequest:
         auth = httpx.BasicAuth(secret.username, secret.password)
     elif secret and secret.kind == "bearer":
         auth = _BearerAuth(secret.password)
-    return FetchRequest(state.url, state.etag, state.last_modified, auth=auth)
+    return FetchRequest(state.url, state.etag, state.last_modified, auth=auth, decode=False)
+
+
+def _body_hash(result: FetchResult) -> str:
+    """Identifies the bytes as sent: the same compressed body twice is the same feed twice."""
+    digest = hashlib.blake2b(result.body, digest_size=20)
+    digest.update((result.content_encoding or "").encode())
+    return digest.hexdigest()
 
 
 class _BearerAuth(httpx.Auth):

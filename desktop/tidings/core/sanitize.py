@@ -68,25 +68,21 @@ _BLOCK = re.compile(
     re.I,
 )
 _TAG = re.compile(r"<[^>]*>")
-_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
-_BREAKS = re.compile(r"\s*\n\s*(?:\n\s*)+")
+_PARAGRAPH = "\x1e"  # marks block boundaries while tags are stripped
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def html_to_text(fragment: str, limit: int = 200_000) -> str:
     """Plain text of an HTML fragment, paragraphs separated by a blank line. Fast: for search and previews."""
-    if "<" not in fragment and "&" not in fragment:
-        return _tidy(fragment[: limit * 2])[:limit]
-    text = _COMMENT.sub("", fragment[: limit * 4])
-    text = _INVISIBLE.sub(" ", text)
-    text = _BLOCK.sub("\n\n", text)
-    text = html.unescape(_TAG.sub("", text))
-    return _tidy(text)[:limit]
-
-
-def _tidy(text: str) -> str:
-    text = _SPACES.sub(" ", _CONTROLS.sub("", text))
-    return _BREAKS.sub("\n\n", text).strip()
+    text = fragment[: limit * 4]
+    if "<" in text:
+        text = _COMMENT.sub("", text) if "<!--" in text else text
+        text = _INVISIBLE.sub(" ", text)
+        text = _TAG.sub("", _BLOCK.sub(_PARAGRAPH, text))
+    if "&" in text:
+        text = html.unescape(text)
+    paragraphs = (" ".join(part.split()) for part in text.split(_PARAGRAPH))
+    return _CONTROLS.sub("", "\n\n".join(p for p in paragraphs if p))[:limit]
 
 
 def plain_text(value: str) -> str:

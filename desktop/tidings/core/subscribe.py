@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -14,7 +13,7 @@ from .credentials import Secret, split_userinfo
 from .errors import DiscoveryError, FetchError, TidingsError, UserInputError
 from .fetch import Fetcher, FetchPolicy, FetchRequest, FetchResult
 from .models import Feed, FeedLink, OPMLDocument, Outline
-from .refresh import parse_job
+from .refresh import _body_hash, parse_job
 from .storage import feeds as feed_store
 from .storage import stories as story_store
 from .update import PreparedFeed
@@ -126,7 +125,7 @@ def _insert_feed(conn: sqlite3.Connection, result: FetchResult, prepared: Prepar
         icon_url=prepared.icon_url,
     )  # fmt: skip
     story_store.insert(conn, feed_id, prepared.rows)
-    body_hash = hashlib.sha256(result.body).hexdigest()
+    body_hash = _body_hash(result)
     feed_store.record_success(conn, feed_id, etag=result.etag, last_modified=result.last_modified,
                               next_check=None, body_hash=body_hash)  # fmt: skip
     return feed_id

@@ -65,9 +65,8 @@ CREATE INDEX stories_starred ON stories (is_starred) WHERE is_starred;
 CREATE VIRTUAL TABLE stories_fts USING fts5 (
     title, text, content='stories', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
 );
-CREATE TRIGGER stories_fts_insert AFTER INSERT ON stories BEGIN
-    INSERT INTO stories_fts (rowid, title, text) VALUES (new.id, new.title, new.text);
-END;
+-- New rows are indexed by storage.stories.insert in one statement per batch: a per-row trigger made
+-- FTS5 three times slower on a first refresh.
 CREATE TRIGGER stories_fts_delete AFTER DELETE ON stories BEGIN
     INSERT INTO stories_fts (stories_fts, rowid, title, text) VALUES ('delete', old.id, old.title, old.text);
 END;

@@ -40,11 +40,15 @@ def insert(conn: sqlite3.Connection, feed_id: int, rows: Iterable[StoryRow]) -> 
          r.updated, now, r.published if r.published is not None else now, r.content_hash)
         for r in rows
     ]  # fmt: skip
+    if not params:
+        return 0
+    last = conn.execute("SELECT coalesce(max(id), 0) FROM stories").fetchone()[0]
     conn.executemany(
         "INSERT INTO stories (feed_id, uid, url, title, author, summary, content, text, image_url, published,"
         " updated, added_at, sort_time, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         params,
     )
+    conn.execute("INSERT INTO stories_fts (rowid, title, text) SELECT id, title, text FROM stories WHERE id > ?", (last,))
     return len(params)
 
 

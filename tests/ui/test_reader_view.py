@@ -1,0 +1,106 @@
+"""The reading pane loads nothing from disk or the network and opens only web links."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from PySide6.QtCore import QByteArray, QUrl
+from PySide6.QtGui import QDesktopServices, QImage, QTextDocument
+from pytestqt.qtbot import QtBot
+
+from tidings.core.models import Story
+from tidings.ui.reader_view import ReaderView, story_html
+
+HOSTILE = (
+    '<p>Hello <b>reader</b></p><script>alert("owned")</script>'
+    '<img src="file:///etc/passwd" alt="x"><a href="javascript:alert(1)">click</a><p onclick="x()">para</p>'
+)
+
+
+def story(**fields: object) -> Story:
+    base: dict[str, object] = {
+        "id": 1, "feed_id": 1, "title": "A <i>title</i> & more", "url": "https://example.com/a",
+        "published": datetime(2024, 12, 24, 12, 0, tzinfo=UTC), "read": False, "starred": False,
+        "feed_title": "Feed <script>", "author": "Ann <ann@example.com>", "content_html": HOSTILE,
+    }  # fmt: skip
+    return Story(**{**base, **fields})  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def reader(qtbot: QtBot) -> ReaderView:
+    view = ReaderView()
+    qtbot.addWidget(view)
+    return view
+
+
+@pytest.mark.parametrize(
+    "url", ["file:///etc/passwd", "/dev/zero", "file:///dev/zero", "https://tracker.example/p.gif"]
+)
+def test_every_image_is_a_placeholder_and_nothing_is_read(reader: ReaderView, url: str) -> None:
+    image = reader.loadResource(QTextDocument.ResourceType.ImageResource, QUrl(url))
+    assert isinstance(image, QImage) and image.size().width() == 1 and image.size().height() == 1
+    assert image.pixelColor(0, 0).alpha() == 0
+
+
+@pytest.mark.parametrize(
+    "kind", [QTextDocument.ResourceType.StyleSheetResource, QTextDocument.ResourceType.HtmlResource]
+)
+def test_other_resources_are_empty(reader: ReaderView, kind: QTextDocument.ResourceType) -> None:
+    data = reader.loadResource(kind, QUrl("file:///etc/passwd"))
+    assert isinstance(data, QByteArray) and data.isEmpty()
+
+
+class RecordingReader(ReaderView):
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[str] = []
+
+    def loadResource(self, kind: int, name: QUrl | str) -> object:
+        self.asked.append(name.toString() if isinstance(name, QUrl) else name)
+        return super().loadResource(kind, name)
+
+
+def test_raw_html_pointing_at_devices_renders_without_reading_them(qtbot: QtBot) -> None:
+    reader = RecordingReader()
+    qtbot.addWidget(reader)
+    # Bypasses the sanitizer on purpose: even unsanitized HTML must not make Qt read /dev/zero.
+    reader.setHtml('<p>before</p><img src="/dev/zero"><img src="file:///etc/passwd"><p>after</p>')
+    reader.show()
+    qtbot.waitExposed(reader)
+    assert "before" in reader.toPlainText() and "after" in reader.toPlainText()
+    assert {"/dev/zero", "file:///etc/passwd"} <= set(reader.asked)  # Qt asked us, and we read nothing
+    assert reader.searchPaths() == []
+
+
+def test_a_story_is_sanitized_and_its_strings_escaped(reader: ReaderView) -> None:
+    reader.show_story(story())
+    text = reader.toPlainText()
+    assert "A <i>title</i> & more" in text and "Feed <script>" in text and "Ann <ann@example.com>" in text
+    assert "Hello reader" in text and "alert" not in text
+    html = story_html(story())
+    assert "<script>" not in html.lower() and "javascript:" not in html and "onclick" not in html
+    assert "file:///etc/passwd" not in html
+
+
+def test_an_empty_story_says_so(reader: ReaderView) -> None:
+    reader.show_story(story(content_html="", summary_html="", text=""))
+    assert "no text" in reader.toPlainText()
+
+
+@pytest.mark.parametrize(
+    "url", ["file:///etc/passwd", "javascript:alert(1)", "mailto:x@example.com", "data:text/html,x"]
+)
+def test_only_web_links_leave_the_window(
+    reader: ReaderView, monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    opened: list[QUrl] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", opened.append)
+    reader.anchorClicked.emit(QUrl(url))
+    assert opened == []
+    reader.anchorClicked.emit(QUrl("https://example.com/story"))
+    assert opened == [QUrl("https://example.com/story")]
+
+
+def test_links_are_not_followed_inside_the_reader(reader: ReaderView) -> None:
+    assert not reader.openLinks() and not reader.openExternalLinks()

@@ -92,6 +92,9 @@ def run(argv: list[str]) -> int:
         return fail(str(exc))
     except KeyboardInterrupt:
         return fail("Interrupted.")
+    except BrokenPipeError:  # `tidings stories | head`: the reader left; that is not an error
+        _quiet_stdout()
+        return 0
     except Exception as exc:  # a bug: still one sentence, never a traceback
         logging.getLogger("tidings").debug("internal error", exc_info=True)
         return fail(f"Tidings hit an internal error ({type(exc).__name__}: {exc}). Please report it.")
@@ -103,6 +106,13 @@ def _open_window(args: argparse.Namespace) -> int:
     except ImportError as exc:
         return fail(f"The window cannot start: Qt is not available ({exc}).")
     return run_app(args.data_dir)
+
+
+def _quiet_stdout() -> None:
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def fail(message: str) -> int:

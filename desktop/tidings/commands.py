@@ -131,7 +131,8 @@ def _print_report(report: RefreshReport) -> None:
     print(
         f"Refreshed {len(report.outcomes)} feeds in {report.seconds:.1f} s: {by.get('updated', 0)} updated "
         f"({summary['new']} new stories, {summary['changed']} changed), "
-        f"{by.get('not-modified', 0) + by.get('unchanged', 0)} unchanged, {len(report.errors)} with errors."
+        f"{by.get('not-modified', 0)} not modified, {by.get('unchanged', 0)} unchanged, "
+        f"{by.get('skipped', 0)} not due yet, {len(report.errors)} with errors."
     )
 
 

@@ -6,6 +6,7 @@ import asyncio
 import sqlite3
 import threading
 import time
+from datetime import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from .credentials import CredentialStore, MemoryCredentials
 from .errors import TidingsError
-from .models import Feed, FeedLink, FetchPolicy, Folder, RefreshReport, SearchHit, Story
+from .models import Feed, FeedLink, FeedOutcome, FetchPolicy, Folder, RefreshReport, SearchHit, Story
 from .storage import feeds as feed_store
 from .storage import stories as story_store
 from .storage.db import DB_NAME, connect
@@ -147,21 +148,28 @@ class Library:
         return _subscribe().export_opml(self)
 
     # -- refreshing -------------------------------------------------------------------------------
-    def due_feeds(self, ids: list[int] | None = None, *, force: bool = False) -> list[feed_store.FeedState]:
-        """Feeds to refresh: the named ones, or all whose back-off / Retry-After / max-age has passed."""
-        states = feed_store.states(self.reader(), ids)
-        if force or ids:
-            return states
-        now = time.time()
-        return [s for s in states if s.next_check is None or s.next_check <= now]
-
     def refresh(self, ids: list[int] | None = None, *, force: bool = False, progress: Progress | None = None,
                 cancel: threading.Event | None = None) -> RefreshReport:  # fmt: skip
-        states = self.due_feeds(ids, force=force)
+        """Refresh the named feeds, or every feed that is due (back-off, Retry-After and max-age passed).
+
+        Feeds left alone because they are not due appear in the report as "skipped", with when they are due.
+        """
         from .refresh import RefreshRun
 
+        states = feed_store.states(self.reader(), ids)
+        now = time.time()
+        due = [s for s in states if force or ids or s.next_check is None or s.next_check <= now]
+        waiting = [_not_due(s) for s in states if s not in due]
         run = RefreshRun(self.writer, self.credentials, self.policy, cancel or threading.Event(), progress)
-        return run.run(states)
+        report = run.run(due)
+        outcomes = tuple(sorted((*report.outcomes, *waiting), key=lambda o: o.feed_id))
+        return RefreshReport(outcomes, report.seconds)
+
+
+def _not_due(state: feed_store.FeedState) -> FeedOutcome:
+    when = datetime.fromtimestamp(state.next_check or 0).strftime("%H:%M")
+    why = f"after {state.error_count} failures" if state.error_count else "as the server asked"
+    return FeedOutcome(state.id, state.url, "skipped", error=f"Not due until {when} ({why}).")
 
 
 def _subscribe():  # type: ignore[no-untyped-def]

@@ -8,9 +8,9 @@ feed, including a crash inside a parser, becomes that feed's error; the others g
 from __future__ import annotations
 
 import asyncio
+import base64
 import concurrent.futures
 import hashlib
-import multiprocessing
 import os
 import sqlite3
 import sys
@@ -19,8 +19,6 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-
-import httpx
 
 from .credentials import CredentialStore, Secret
 from .errors import FetchError, TidingsError
@@ -55,11 +53,33 @@ def parse_job(body: bytes, url: str, content_type: str | None, content_encoding:
         return f"The feed could not be read: the parser failed ({type(exc).__name__})."
 
 
-def make_parse_pool(feed_count: int) -> Executor:
-    """Worker processes for a big refresh (parsing is the CPU cost), one thread for a small one."""
+class ParsePool:
+    """Where parsing runs: worker processes for a big refresh (parsing is its CPU cost), one thread for a
+    small one. Started on first use, so a refresh where nothing changed starts no process at all."""
+
+    def __init__(self, feed_count: int):
+        self._feed_count = feed_count
+        self._executor: Executor | None = None
+
+    def executor(self) -> Executor:
+        if self._executor is None:
+            self._executor = _make_executor(self._feed_count)
+        return self._executor
+
+    def __enter__(self) -> ParsePool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _make_executor(feed_count: int) -> Executor:
     workers = max(1, min(os.cpu_count() or 1, 4))
     if feed_count < PROCESS_POOL_MIN_FEEDS or workers == 1 or getattr(sys, "frozen", False):
         return concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="tidings-parse")
+    import multiprocessing
+
     method = "forkserver" if sys.platform.startswith("linux") else "spawn"
     context = multiprocessing.get_context(method)
     if method == "forkserver":
@@ -74,13 +94,12 @@ class RefreshRun:
     policy: FetchPolicy = field(default_factory=FetchPolicy)
     cancel: threading.Event = field(default_factory=threading.Event)
     progress: Progress | None = None
-    transport: httpx.AsyncBaseTransport | None = None
 
     def run(self, states: list[FeedState]) -> RefreshReport:
         """Refresh `states` (blocking; call from a worker thread or the CLI)."""
         started = time.monotonic()
         secrets = self._secrets(states)
-        with make_parse_pool(len(states)) as pool:
+        with ParsePool(len(states)) as pool:
             outcomes = asyncio.run(self._all(states, secrets, pool))
         return RefreshReport(tuple(sorted(outcomes, key=lambda o: o.feed_id)), time.monotonic() - started)
 
@@ -96,31 +115,42 @@ class RefreshRun:
                     found[state.id] = secret
         return found
 
-    async def _all(self, states: list[FeedState], secrets: dict[int, Secret], pool: Executor) -> list[FeedOutcome]:
+    async def _all(self, states: list[FeedState], secrets: dict[int, Secret], pool: ParsePool) -> list[FeedOutcome]:
         outcomes: list[FeedOutcome] = []
-        async with Fetcher(self.policy, self.transport) as fetcher:
+        async with Fetcher(self.policy) as fetcher:
             tasks = [asyncio.create_task(self._one(fetcher, pool, s, secrets.get(s.id))) for s in states]
+            watcher = asyncio.create_task(self._cancel_when_asked(tasks))
             for done in asyncio.as_completed(tasks):
                 outcome = await done
                 outcomes.append(outcome)
                 if self.progress:
                     self.progress(outcome, len(outcomes), len(states))
+            watcher.cancel()
         return outcomes
 
-    async def _one(self, fetcher: Fetcher, pool: Executor, state: FeedState, secret: Secret | None) -> FeedOutcome:
+    async def _cancel_when_asked(self, tasks: list[asyncio.Task[FeedOutcome]]) -> None:
+        """Stops downloads already under way too, so quitting never waits for a slow server."""
+        while not self.cancel.is_set():
+            await asyncio.sleep(0.1)
+        for task in tasks:
+            task.cancel()
+
+    async def _one(self, fetcher: Fetcher, pool: ParsePool, state: FeedState, secret: Secret | None) -> FeedOutcome:
         started = time.monotonic()
         if self.cancel.is_set():
             return FeedOutcome(state.id, state.url, "skipped", error="The refresh was cancelled.")
         try:
             result = await fetcher.fetch(_request(state, secret))
             outcome = await self._store(pool, state, result)
+        except asyncio.CancelledError:
+            return FeedOutcome(state.id, state.url, "skipped", error="The refresh was cancelled.")
         except FetchError as exc:
             outcome = await self._failed(state, str(exc), exc.status, exc.retry_after)
         except TidingsError as exc:
             outcome = await self._failed(state, str(exc), None, None)
         return _timed(outcome, time.monotonic() - started)
 
-    async def _store(self, pool: Executor, state: FeedState, result: FetchResult) -> FeedOutcome:
+    async def _store(self, pool: ParsePool, state: FeedState, result: FetchResult) -> FeedOutcome:
         next_check = _next_check(result.max_age)
         if result.not_modified:
             await self._write(_record_ok(state.id, result, next_check, None, result.moved_to))
@@ -131,7 +161,7 @@ class RefreshRun:
             return FeedOutcome(state.id, state.url, "unchanged", http_status=result.status, moved_to=result.moved_to)
         loop = asyncio.get_running_loop()
         prepared = await loop.run_in_executor(
-            pool, parse_job, result.body, result.url, result.content_type, result.content_encoding,
+            pool.executor(), parse_job, result.body, result.url, result.content_type, result.content_encoding,
             self.policy.max_bytes,
         )  # fmt: skip
         if isinstance(prepared, str):
@@ -153,12 +183,17 @@ class RefreshRun:
 
 
 def _request(state: FeedState, secret: Secret | None) -> FetchRequest:
-    auth: httpx.Auth | None = None
-    if secret and secret.kind == "basic":
-        auth = httpx.BasicAuth(secret.username, secret.password)
-    elif secret and secret.kind == "bearer":
-        auth = _BearerAuth(secret.password)
-    return FetchRequest(state.url, state.etag, state.last_modified, auth=auth, decode=False)
+    return FetchRequest(state.url, state.etag, state.last_modified, authorization=authorization(secret), decode=False)
+
+
+def authorization(secret: Secret | None) -> str | None:
+    """The Authorization header value for a stored secret."""
+    if secret is None:
+        return None
+    if secret.kind == "bearer":
+        return f"Bearer {secret.password}"
+    pair = f"{secret.username}:{secret.password}".encode()
+    return "Basic " + base64.b64encode(pair).decode("ascii")
 
 
 def _body_hash(result: FetchResult) -> str:
@@ -166,18 +201,6 @@ def _body_hash(result: FetchResult) -> str:
     digest = hashlib.blake2b(result.body, digest_size=20)
     digest.update((result.content_encoding or "").encode())
     return digest.hexdigest()
-
-
-class _BearerAuth(httpx.Auth):
-    def __init__(self, token: str):
-        self._token = token
-
-    def auth_flow(self, request: httpx.Request):  # type: ignore[no-untyped-def]
-        request.headers["Authorization"] = f"Bearer {self._token}"
-        yield request
-
-    def __repr__(self) -> str:
-        return "_BearerAuth(<hidden>)"
 
 
 def _next_check(max_age: float | None) -> int | None:

@@ -1,0 +1,187 @@
+"""A lean HTTP/1.1 transport for httpx: h11 over asyncio streams, keep-alive per origin.
+
+httpx's default transport (httpcore on anyio) costs about 1.2 ms of CPU per request here; a refresh of
+1,000 unchanged feeds spent more CPU on that than on everything else. This transport does the same
+protocol work with h11 (the parser httpcore itself uses) for about a quarter of the cost. It only speaks
+HTTP/1.1, which is what feeds are served over; everything above it (auth, redirects we follow ourselves,
+headers, streaming) stays httpx.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import AsyncIterator
+
+import h11
+import httpx
+
+Origin = tuple[str, str, int]
+_READ = 64 * 1024
+
+
+class H11Transport(httpx.AsyncBaseTransport):
+    def __init__(self, *, ssl_context: ssl.SSLContext | None = None, connect_timeout: float = 10.0,
+                 read_timeout: float = 30.0, max_idle_per_origin: int = 4):  # fmt: skip
+        self._ssl = ssl_context
+        self._connect_timeout = connect_timeout
+        self._read_timeout = read_timeout
+        self._max_idle = max_idle_per_origin
+        self._idle: dict[Origin, list[_Connection]] = {}
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        origin = _origin(request.url)
+        conn = self._take_idle(origin)
+        if conn is not None:
+            try:  # a kept-alive connection the server closed meanwhile: try once more on a new one
+                return await self._exchange(conn, request)
+            except _StaleConnection:
+                pass
+        return await self._exchange(await self._connect(origin), request)
+
+    async def _exchange(self, conn: _Connection, request: httpx.Request) -> httpx.Response:
+        try:
+            head = await conn.send(request, self._read_timeout)
+        except BaseException:
+            conn.close()
+            raise
+        stream = _BodyStream(conn, self, self._read_timeout)
+        return httpx.Response(
+            head.status_code, headers=head.headers, stream=stream,
+            extensions={"http_version": b"HTTP/1.1", "reason_phrase": head.reason},
+        )  # fmt: skip
+
+    def _take_idle(self, origin: Origin) -> _Connection | None:
+        pool = self._idle.get(origin)
+        while pool:
+            conn = pool.pop()
+            if conn.usable():
+                return conn
+            conn.close()
+        return None
+
+    def release(self, conn: _Connection) -> None:
+        pool = self._idle.setdefault(conn.origin, [])
+        if conn.reusable() and len(pool) < self._max_idle:
+            pool.append(conn)
+        else:
+            conn.close()
+
+    async def _connect(self, origin: Origin) -> _Connection:
+        scheme, host, port = origin
+        context = None
+        if scheme == "https":
+            context = self._ssl or ssl.create_default_context()
+        try:
+            async with asyncio.timeout(self._connect_timeout):
+                reader, writer = await asyncio.open_connection(
+                    host, port, ssl=context, server_hostname=host if context else None, limit=_READ
+                )
+        except TimeoutError as exc:
+            raise httpx.ConnectTimeout(f"connecting to {host} timed out") from exc
+        except OSError as exc:
+            raise httpx.ConnectError(str(exc) or type(exc).__name__) from exc
+        return _Connection(origin, reader, writer)
+
+    async def aclose(self) -> None:
+        for pool in self._idle.values():
+            for conn in pool:
+                conn.close()
+        self._idle.clear()
+
+
+class _StaleConnection(Exception):
+    """The server had closed a kept-alive connection before we reused it."""
+
+
+class _Connection:
+    def __init__(self, origin: Origin, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+        self.origin = origin
+        self.reader = reader
+        self.writer = writer
+        self.h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=64 * 1024)
+        self.used = False
+
+    async def send(self, request: httpx.Request, read_timeout: float) -> h11.Response:
+        reused, self.used = self.used, True
+        headers = [(k, v) for k, v in request.headers.raw]
+        target = request.url.raw_path
+        data = self.h11.send(h11.Request(method=request.method.encode(), target=target, headers=headers))
+        body = request.content  # feeds are GETs: no streaming uploads here
+        if body:
+            data = (data or b"") + (self.h11.send(h11.Data(data=body)) or b"")
+        data = (data or b"") + (self.h11.send(h11.EndOfMessage()) or b"")
+        try:
+            self.writer.write(data)
+            event = await self.next_event(read_timeout)
+        except (ConnectionError, httpx.RemoteProtocolError) as exc:
+            if reused:
+                raise _StaleConnection() from exc
+            raise httpx.RemoteProtocolError(f"the connection broke: {exc}") from exc
+        if not isinstance(event, h11.Response):
+            raise httpx.RemoteProtocolError("the server answered with something that is not HTTP")
+        return event
+
+    async def next_event(self, read_timeout: float) -> h11.Event | type[h11.PAUSED]:
+        while True:
+            try:
+                event = self.h11.next_event()
+            except h11.RemoteProtocolError as exc:
+                raise httpx.RemoteProtocolError(f"malformed HTTP from the server: {exc}") from exc
+            if event is not h11.NEED_DATA:
+                return event
+            self.h11.receive_data(await self._read(read_timeout))
+
+    async def _read(self, read_timeout: float) -> bytes:
+        try:
+            async with asyncio.timeout(read_timeout):
+                data = await self.reader.read(_READ)
+        except TimeoutError as exc:
+            raise httpx.ReadTimeout("the server stopped sending data") from exc
+        if not data and self.h11.their_state is h11.SEND_RESPONSE:
+            raise httpx.RemoteProtocolError("the server closed the connection without answering")
+        return data
+
+    def reusable(self) -> bool:
+        if self.h11.our_state is h11.DONE and self.h11.their_state is h11.DONE:
+            self.h11.start_next_cycle()
+            return True
+        return False
+
+    def usable(self) -> bool:
+        return not self.writer.is_closing() and not self.reader.at_eof()
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+class _BodyStream(httpx.AsyncByteStream):
+    def __init__(self, conn: _Connection, transport: H11Transport, read_timeout: float):
+        self._conn = conn
+        self._transport = transport
+        self._read_timeout = read_timeout
+        self._done = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        while not self._done:
+            event = await self._conn.next_event(self._read_timeout)
+            if isinstance(event, h11.Data):
+                yield bytes(event.data)
+            elif isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
+                self._finish()
+            elif event is h11.PAUSED:
+                raise httpx.RemoteProtocolError("the server sent more than one answer")
+
+    def _finish(self) -> None:
+        self._done = True
+        self._transport.release(self._conn)
+
+    async def aclose(self) -> None:
+        if not self._done:  # not read to the end: this connection cannot carry another request
+            self._done = True
+            self._conn.close()
+
+
+def _origin(url: httpx.URL) -> Origin:
+    port = url.port or (443 if url.scheme == "https" else 80)
+    return url.scheme, url.host, port

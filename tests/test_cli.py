@@ -1,0 +1,152 @@
+"""The headless CLI, run as a person would: a subprocess per command, a loopback server for the web."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.loopback import LoopbackServer, read_data
+from tidings import __version__
+
+
+def tidings(data: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tidings", "--data-dir", str(data), *args],
+        capture_output=True, text=True, timeout=60, input=stdin,
+    )  # fmt: skip
+
+
+def page(*links: str) -> bytes:
+    heads = "".join(links)
+    return f"<!doctype html><html><head><title>Site</title>{heads}</head><body><p>Hello</p></body></html>".encode()
+
+
+def test_version() -> None:
+    out = subprocess.run([sys.executable, "-m", "tidings", "--version"], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0 and out.stdout.strip() == f"Tidings {__version__}"
+
+
+@pytest.mark.parametrize("module", ["tidings.core", "tidings.core.library", "tidings.cli", "tidings.commands",
+                                    "tidings.core.refresh", "tidings.core.subscribe"])  # fmt: skip
+def test_the_core_and_cli_never_load_qt(module: str) -> None:
+    code = f"import sys, {module}; print('PySide6' in sys.modules or any(m.startswith('PySide6') for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert out.stdout.strip() == "False"
+
+
+def test_a_whole_session(tmp_path: Path, server: LoopbackServer) -> None:
+    server.serve("/site/", page(
+        f'<link rel="alternate" type="application/rss+xml" title="All news" href="{server.url("/rss.xml")}">',
+        '<link rel="alternate" type="application/atom+xml" title="Atom" href="/atom.xml">'), "text/html")  # fmt: skip
+    server.serve("/rss.xml", read_data("refresh", "rss20.xml"), "application/rss+xml")
+    server.serve("/atom.xml", read_data("refresh", "atom10.xml"), "application/atom+xml")
+    data = tmp_path / "lib"
+
+    choose = tidings(data, "add", server.url("/site/"))
+    assert choose.returncode == 1
+    assert "offers 2 feeds" in choose.stderr and "1. All news" in choose.stderr and "--pick" in choose.stderr
+    added = tidings(data, "add", server.url("/site/"), "--pick", "2", "--folder", "Science")
+    assert added.returncode == 0, added.stderr
+    assert "Art of the Problem" in added.stdout and "15 stories" in added.stdout
+
+    direct = tidings(data, "add", server.url("/rss.xml"))
+    assert direct.returncode == 0 and "Lunar Phase" in direct.stdout
+    again = tidings(data, "add", server.url("/rss.xml"))
+    assert again.returncode == 1 and "already subscribed" in again.stderr
+
+    feeds = json.loads(tidings(data, "feeds", "--json").stdout)
+    assert [(f["title"], f["folder"], f["unread"]) for f in feeds] == [
+        ("Lunar Phase", None, 15), ("Art of the Problem", "Science", 15)]  # fmt: skip
+    assert set(feeds[0]) >= {"id", "url", "title", "folder", "unread", "last_error"}
+
+    stories = json.loads(tidings(data, "stories", "--feed", "Lunar Phase", "--limit", "5", "--json").stdout)
+    assert len(stories) == 5 and all(s["feed_id"] == feeds[0]["id"] and not s["read"] for s in stories)
+    assert set(stories[0]) >= {"id", "feed_id", "title", "url", "published", "read", "starred"}
+    first = stories[0]["id"]
+
+    shown = json.loads(tidings(data, "show", str(first), "--json").stdout)
+    assert shown["title"] == stories[0]["title"] and shown["text"]
+    assert tidings(data, "mark-read", str(first)).returncode == 0
+    unread = json.loads(tidings(data, "stories", "--unread", "--limit", "100", "--json").stdout)
+    assert first not in [s["id"] for s in unread] and len(unread) == 29
+
+    hits = json.loads(tidings(data, "search", "page images", "--json").stdout)
+    assert hits and ("[page]" in hits[0]["snippet"].lower() or "[images]" in hits[0]["snippet"].lower())
+
+    refreshed = json.loads(tidings(data, "refresh", "--json").stdout)
+    assert refreshed["feeds"] == 2 and refreshed["by_status"] == {"unchanged": 2}
+
+    assert tidings(data, "mark-read", "--all").returncode == 0
+    assert json.loads(tidings(data, "stories", "--unread", "--json").stdout) == []
+
+    opml = tidings(data, "export-opml")
+    assert opml.returncode == 0 and 'text="Science"' in opml.stdout and server.url("/rss.xml") in opml.stdout
+    assert tidings(data, "rename", "Lunar Phase", "The Moon").returncode == 0
+    assert tidings(data, "move", "The Moon", "Comics").returncode == 0
+    assert tidings(data, "remove", "Art of the Problem").returncode == 0
+    feeds = json.loads(tidings(data, "feeds", "--json").stdout)
+    assert [(f["title"], f["folder"]) for f in feeds] == [("The Moon", "Comics")]
+
+    other = tmp_path / "other"
+    (tmp_path / "subs.opml").write_text(opml.stdout)
+    imported = tidings(other, "import-opml", str(tmp_path / "subs.opml"))
+    assert imported.returncode == 0 and "Imported 2 feeds" in imported.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["show", "999"], "There is no story 999."),
+        (["stories", "--feed", "nope"], "There is no feed “nope”"),
+        (["import-opml", "/nonexistent/file.opml"], "cannot be read"),
+        (["search", "   "], "Type a word"),
+        (["add", "ftp://example.org/feed"], "web addresses"),
+        (["add", "http://127.0.0.1:9/feed"], "refused the connection"),
+        (["mark-read"], "Give one or more story numbers."),
+    ],
+)
+def test_errors_are_one_sentence_and_exit_1(tmp_path: Path, args: list[str], words: str) -> None:
+    out = tidings(tmp_path / "lib", *args)
+    assert out.returncode == 1
+    assert words in out.stderr
+    assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_a_site_without_a_feed_says_so(tmp_path: Path, server: LoopbackServer) -> None:
+    server.serve("/plain/", page(), "text/html")
+    out = tidings(tmp_path / "lib", "add", server.url("/plain/"))
+    assert out.returncode == 1 and "No feed was found" in out.stderr
+    probed = {s.path for s in server.log}
+    assert "/plain/feed" in probed or "/feed" in probed  # the usual places were tried
+
+
+def test_discovery_falls_back_to_the_usual_paths(tmp_path: Path, server: LoopbackServer) -> None:
+    server.serve("/", page(), "text/html")
+    server.serve("/feed", read_data("refresh", "rss20.xml"), "application/rss+xml")
+    out = tidings(tmp_path / "lib", "add", server.url("/"))
+    assert out.returncode == 0, out.stderr
+    assert server.url("/feed") in out.stdout
+
+
+def test_refresh_exits_0_with_errors_in_its_report(tmp_path: Path, server: LoopbackServer) -> None:
+    data = tmp_path / "lib"
+    (tmp_path / "x.opml").write_text(
+        f'<opml version="2.0"><head/><body><outline text="gone" xmlUrl="{server.url("/gone.xml")}"/></body></opml>')
+    tidings(data, "import-opml", str(tmp_path / "x.opml"))
+    out = tidings(data, "refresh")
+    assert out.returncode == 0
+    assert "not found at this address (HTTP 404)" in out.stdout and "1 with errors" in out.stdout
+    feeds = json.loads(tidings(data, "feeds", "--json").stdout)
+    assert "HTTP 404" in feeds[0]["last_error"] and feeds[0]["failures"] == 1
+
+
+def test_the_data_dir_comes_from_the_environment(tmp_path: Path) -> None:
+    env = {"TIDINGS_DATA_DIR": str(tmp_path / "envlib"), "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-m", "tidings", "feeds"], capture_output=True, text=True, timeout=30,
+                         env=env)  # fmt: skip
+    assert out.returncode == 0 and "No feeds yet" in out.stdout
+    assert (tmp_path / "envlib" / "tidings.sqlite3").exists()

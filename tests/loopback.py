@@ -26,6 +26,7 @@ class Seen:
     method: str
     path: str
     headers: dict[str, str]
+    client_port: int = 0
 
 
 Route = Callable[["Handler"], Response | None]  # None: the route wrote (or refused) the answer itself
@@ -39,7 +40,8 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
-        self.server.log.append(Seen("GET", self.path, {k.lower(): v for k, v in self.headers.items()}))
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        self.server.log.append(Seen("GET", self.path, headers, self.client_address[1]))
         route = self.server.routes.get(self.path.split("?")[0])
         if route is None:
             self.send(Response(404, b"not found\n", {"Content-Type": "text/plain"}))

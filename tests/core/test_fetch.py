@@ -187,3 +187,42 @@ def test_per_host_bound_is_respected(server: LoopbackServer) -> None:
 
     asyncio.run(go())
     assert peak == 2
+
+
+def test_connections_are_kept_alive_and_stale_ones_replaced(server: LoopbackServer) -> None:
+    server.serve("/a", BODY)
+    server.routes["/close"] = lambda h: Response(200, BODY, {"Connection": "close"})
+
+    async def go() -> None:
+        async with Fetcher(FAST) as fetcher:
+            for _ in range(3):
+                await fetcher.fetch(FetchRequest(server.url("/a")))
+            await fetcher.fetch(FetchRequest(server.url("/close")))  # the server hangs up after this one
+            result = await fetcher.fetch(FetchRequest(server.url("/a")))  # so a new connection is needed
+            assert result.body == BODY
+
+    asyncio.run(go())
+    ports = [s.client_port for s in server.log]
+    assert len(set(ports[:4])) == 1 and ports[4] != ports[3]
+
+
+def test_chunked_and_close_delimited_bodies(server: LoopbackServer) -> None:
+    def chunked(h: object) -> None:
+        h.send_response(200)  # type: ignore[attr-defined]
+        h.send_header("Transfer-Encoding", "chunked")  # type: ignore[attr-defined]
+        h.end_headers()  # type: ignore[attr-defined]
+        for part in (BODY[:10], BODY[10:]):
+            h.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))  # type: ignore[attr-defined]
+        h.wfile.write(b"0\r\n\r\n")  # type: ignore[attr-defined]
+
+    server.routes["/chunked"] = chunked
+    assert fetch(FetchRequest(server.url("/chunked"))).body == BODY
+
+
+def test_a_server_that_does_not_speak_http_is_an_error_in_words(server: LoopbackServer) -> None:
+    def garbage(h: object) -> None:
+        h.wfile.write(b"\x16\x03\x01 this is not http\r\n\r\n")  # type: ignore[attr-defined]
+
+    server.routes["/garbage"] = garbage
+    with pytest.raises(FetchError, match="not HTTP|broke off"):
+        fetch(FetchRequest(server.url("/garbage")))

@@ -159,7 +159,8 @@ class Library:
         states = feed_store.states(self.reader(), ids)
         now = time.time()
         due = [s for s in states if force or ids or s.next_check is None or s.next_check <= now]
-        waiting = [_not_due(s) for s in states if s not in due]
+        due_ids = {s.id for s in due}
+        waiting = [_not_due(s) for s in states if s.id not in due_ids]
         run = RefreshRun(self.writer, self.credentials, self.policy, cancel or threading.Event(), progress)
         report = run.run(due)
         outcomes = tuple(sorted((*report.outcomes, *waiting), key=lambda o: o.feed_id))

@@ -34,6 +34,7 @@ Progress = Callable[[FeedOutcome, int, int], None]
 BACKOFF_BASE = 60
 BACKOFF_MAX = 6 * 3600
 PROCESS_POOL_MIN_FEEDS = 8
+IN_FLIGHT_PARSES = 16  # feeds being parsed or waiting for the writer at once
 
 
 def parse_job(body: bytes, url: str, content_type: str | None, content_encoding: str | None = None,
@@ -60,6 +61,7 @@ class ParsePool:
     def __init__(self, feed_count: int):
         self._feed_count = feed_count
         self._executor: Executor | None = None
+        self.slots = asyncio.Semaphore(IN_FLIGHT_PARSES)
 
     def executor(self) -> Executor:
         if self._executor is None:
@@ -159,14 +161,14 @@ class RefreshRun:
         if body_hash == state.body_hash:
             await self._write(_record_ok(state.id, result, next_check, body_hash, result.moved_to))
             return FeedOutcome(state.id, state.url, "unchanged", http_status=result.status, moved_to=result.moved_to)
-        loop = asyncio.get_running_loop()
-        prepared = await loop.run_in_executor(
-            pool.executor(), parse_job, result.body, result.url, result.content_type, result.content_encoding,
-            self.policy.max_bytes,
-        )  # fmt: skip
-        if isinstance(prepared, str):
-            return await self._failed(state, prepared, result.status, None)
-        new, changed = await self._write(_store_feed(state.id, prepared, result, next_check, body_hash))
+        async with pool.slots:  # bounded: parsed feeds waiting for the writer are what costs memory
+            prepared = await asyncio.get_running_loop().run_in_executor(
+                pool.executor(), parse_job, result.body, result.url, result.content_type,
+                result.content_encoding, self.policy.max_bytes,
+            )  # fmt: skip
+            if isinstance(prepared, str):
+                return await self._failed(state, prepared, result.status, None)
+            new, changed = await self._write(_store_feed(state.id, prepared, result, next_check, body_hash))
         return FeedOutcome(
             state.id, state.url, "updated", new=new, changed=changed, http_status=result.status,
             moved_to=result.moved_to,

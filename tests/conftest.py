@@ -11,7 +11,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.pop("TIDINGS_DATA_DIR", None)
 
-from tests.loopback import LoopbackServer  # noqa: E402
+from tests.loopback import LoopbackServer
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

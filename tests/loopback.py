@@ -66,7 +66,9 @@ class LoopbackServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), Handler)
         self.routes: dict[str, Route] = {}
         self.log: list[Seen] = []
-        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     def handle_error(self, request: object, client_address: object) -> None:
         """A client that hangs up mid-answer (timeouts, size caps) is expected here."""
@@ -93,8 +95,9 @@ class LoopbackServer(ThreadingHTTPServer):
     def serve(self, path: str, body: bytes, content_type: str = "application/xml", **headers: str) -> None:
         self.routes[path] = lambda h: Response(200, body, {"Content-Type": content_type, **headers})
 
-    def serve_conditional(self, path: str, body: bytes, etag: str, last_modified: str,
-                          content_type: str = "application/rss+xml") -> None:  # fmt: skip
+    def serve_conditional(
+        self, path: str, body: bytes, etag: str, last_modified: str, content_type: str = "application/rss+xml"
+    ) -> None:
         """ETag / Last-Modified validators: answers 304 when the client sends them back."""
 
         def route(h: Handler) -> Response:
@@ -107,8 +110,9 @@ class LoopbackServer(ThreadingHTTPServer):
 
     def serve_gzip(self, path: str, body: bytes, content_type: str = "application/xml") -> None:
         packed = gzip.compress(body)
-        self.routes[path] = lambda h: Response(200, packed, {"Content-Type": content_type,
-                                                             "Content-Encoding": "gzip"})  # fmt: skip
+        self.routes[path] = lambda h: Response(
+            200, packed, {"Content-Type": content_type, "Content-Encoding": "gzip"}
+        )
 
     def redirect(self, path: str, target: str, status: int = 301) -> None:
         self.routes[path] = lambda h: Response(status, b"", {"Location": target})

@@ -16,8 +16,11 @@ from tidings import __version__
 def tidings(data: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "tidings", "--data-dir", str(data), *args],
-        capture_output=True, text=True, timeout=60, input=stdin,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=60,
+        input=stdin,
+    )
 
 
 def page(*links: str) -> bytes:
@@ -26,12 +29,23 @@ def page(*links: str) -> bytes:
 
 
 def test_version() -> None:
-    out = subprocess.run([sys.executable, "-m", "tidings", "--version"], capture_output=True, text=True, timeout=30)
+    out = subprocess.run(
+        [sys.executable, "-m", "tidings", "--version"], capture_output=True, text=True, timeout=30
+    )
     assert out.returncode == 0 and out.stdout.strip() == f"Tidings {__version__}"
 
 
-@pytest.mark.parametrize("module", ["tidings.core", "tidings.core.library", "tidings.cli", "tidings.commands",
-                                    "tidings.core.refresh", "tidings.core.subscribe"])  # fmt: skip
+@pytest.mark.parametrize(
+    "module",
+    [
+        "tidings.core",
+        "tidings.core.library",
+        "tidings.cli",
+        "tidings.commands",
+        "tidings.core.refresh",
+        "tidings.core.subscribe",
+    ],
+)
 def test_the_core_and_cli_never_load_qt(module: str) -> None:
     code = f"import sys, {module}; print('PySide6' in sys.modules or any(m.startswith('PySide6') for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
@@ -39,9 +53,14 @@ def test_the_core_and_cli_never_load_qt(module: str) -> None:
 
 
 def test_a_whole_session(tmp_path: Path, server: LoopbackServer) -> None:
-    server.serve("/site/", page(
-        f'<link rel="alternate" type="application/rss+xml" title="All news" href="{server.url("/rss.xml")}">',
-        '<link rel="alternate" type="application/atom+xml" title="Atom" href="/atom.xml">'), "text/html")  # fmt: skip
+    server.serve(
+        "/site/",
+        page(
+            f'<link rel="alternate" type="application/rss+xml" title="All news" href="{server.url("/rss.xml")}">',
+            '<link rel="alternate" type="application/atom+xml" title="Atom" href="/atom.xml">',
+        ),
+        "text/html",
+    )
     server.serve("/rss.xml", read_data("refresh", "rss20.xml"), "application/rss+xml")
     server.serve("/atom.xml", read_data("refresh", "atom10.xml"), "application/atom+xml")
     data = tmp_path / "lib"
@@ -60,7 +79,9 @@ def test_a_whole_session(tmp_path: Path, server: LoopbackServer) -> None:
 
     feeds = json.loads(tidings(data, "feeds", "--json").stdout)
     assert [(f["title"], f["folder"], f["unread"]) for f in feeds] == [
-        ("Lunar Phase", None, 15), ("Art of the Problem", "Science", 15)]  # fmt: skip
+        ("Lunar Phase", None, 15),
+        ("Art of the Problem", "Science", 15),
+    ]
     assert set(feeds[0]) >= {"id", "url", "title", "folder", "unread", "last_error"}
 
     stories = json.loads(tidings(data, "stories", "--feed", "Lunar Phase", "--limit", "5", "--json").stdout)
@@ -135,7 +156,8 @@ def test_discovery_falls_back_to_the_usual_paths(tmp_path: Path, server: Loopbac
 def test_refresh_exits_0_with_errors_in_its_report(tmp_path: Path, server: LoopbackServer) -> None:
     data = tmp_path / "lib"
     (tmp_path / "x.opml").write_text(
-        f'<opml version="2.0"><head/><body><outline text="gone" xmlUrl="{server.url("/gone.xml")}"/></body></opml>')
+        f'<opml version="2.0"><head/><body><outline text="gone" xmlUrl="{server.url("/gone.xml")}"/></body></opml>'
+    )
     tidings(data, "import-opml", str(tmp_path / "x.opml"))
     out = tidings(data, "refresh")
     assert out.returncode == 0
@@ -146,7 +168,8 @@ def test_refresh_exits_0_with_errors_in_its_report(tmp_path: Path, server: Loopb
 
 def test_the_data_dir_comes_from_the_environment(tmp_path: Path) -> None:
     env = {"TIDINGS_DATA_DIR": str(tmp_path / "envlib"), "PATH": "/usr/bin:/bin"}
-    out = subprocess.run([sys.executable, "-m", "tidings", "feeds"], capture_output=True, text=True, timeout=30,
-                         env=env)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "tidings", "feeds"], capture_output=True, text=True, timeout=30, env=env
+    )
     assert out.returncode == 0 and "No feeds yet" in out.stdout
     assert (tmp_path / "envlib" / "tidings.sqlite3").exists()

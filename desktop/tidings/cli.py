@@ -21,8 +21,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog="tidings", description="Tidings, a desktop news reader. Without a command, opens the window."
     )
     parser.add_argument("--version", action="version", version=f"Tidings {__version__}")
-    parser.add_argument("--data-dir", metavar="DIR", help="the library folder (default: $TIDINGS_DATA_DIR or "
-                        "the platform's user data folder)")  # fmt: skip
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="the library folder (default: $TIDINGS_DATA_DIR or the platform's user data folder)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _subscriptions(sub)
     _reading(sub)
@@ -68,8 +71,12 @@ def _reading(sub: Any) -> None:
     p.add_argument("query")
     p.add_argument("--limit", type=int, default=20)
     p.add_argument("--json", action="store_true")
-    for name, what in (("mark-read", "read"), ("mark-unread", "unread"), ("star", "starred"),
-                       ("unstar", "not starred")):  # fmt: skip
+    for name, what in (
+        ("mark-read", "read"),
+        ("mark-unread", "unread"),
+        ("star", "starred"),
+        ("unstar", "not starred"),
+    ):
         p = sub.add_parser(name, help=f"mark stories {what}")
         p.add_argument("stories", nargs="*", type=int, metavar="STORY")
         if name == "mark-read":

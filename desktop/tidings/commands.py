@@ -74,8 +74,10 @@ def cmd_import_opml(args: argparse.Namespace) -> int:
         report = lib.import_opml(data)
     for line in report.errors:
         _warn(line)
-    print(f"Imported {report.added} feeds in {report.folders} folders"
-          f" ({report.already} already subscribed, {report.credentials} passwords moved to the keyring).")  # fmt: skip
+    print(
+        f"Imported {report.added} feeds in {report.folders} folders"
+        f" ({report.already} already subscribed, {report.credentials} passwords moved to the keyring)."
+    )
     return 0
 
 
@@ -114,10 +116,13 @@ def _report_json(report: RefreshReport) -> dict[str, Any]:
     for o in report.outcomes:
         counts[o.status] = counts.get(o.status, 0) + 1
     return {
-        "feeds": len(report.outcomes), "seconds": round(report.seconds, 3), "new": report.new,
-        "changed": sum(o.changed for o in report.outcomes), "by_status": counts,
+        "feeds": len(report.outcomes),
+        "seconds": round(report.seconds, 3),
+        "new": report.new,
+        "changed": sum(o.changed for o in report.outcomes),
+        "by_status": counts,
         "outcomes": [dataclasses.asdict(o) for o in report.outcomes],
-    }  # fmt: skip
+    }
 
 
 def _print_report(report: RefreshReport) -> None:
@@ -139,13 +144,18 @@ def _print_report(report: RefreshReport) -> None:
 # -- reading --------------------------------------------------------------------------------------
 def _feed_json(feed: Feed) -> dict[str, Any]:
     return {
-        "id": feed.id, "url": feed.url, "title": feed.title, "folder": feed.folder, "unread": feed.unread,
-        "total": feed.total, "last_checked": _iso(feed.last_checked),
+        "id": feed.id,
+        "url": feed.url,
+        "title": feed.title,
+        "folder": feed.folder,
+        "unread": feed.unread,
+        "total": feed.total,
+        "last_checked": _iso(feed.last_checked),
         "last_error": feed.error.message if feed.error else None,
         "error_since": _iso(feed.error.at) if feed.error else None,
         "failures": feed.error.count if feed.error else 0,
         "next_check": _iso(feed.next_check),
-    }  # fmt: skip
+    }
 
 
 def _iso(when: datetime | None) -> str | None:
@@ -169,19 +179,32 @@ def cmd_feeds(args: argparse.Namespace) -> int:
 
 def _story_json(story: Story, full: bool = False) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "id": story.id, "feed_id": story.feed_id, "feed": story.feed_title, "title": story.title,
-        "url": story.url, "published": _iso(story.published), "read": story.read, "starred": story.starred,
-    }  # fmt: skip
+        "id": story.id,
+        "feed_id": story.feed_id,
+        "feed": story.feed_title,
+        "title": story.title,
+        "url": story.url,
+        "published": _iso(story.published),
+        "read": story.read,
+        "starred": story.starred,
+    }
     if full:
-        data |= {"author": story.author, "text": story.text, "content_html": story.content_html,
-                 "summary_html": story.summary_html, "image_url": story.image_url}  # fmt: skip
+        data |= {
+            "author": story.author,
+            "text": story.text,
+            "content_html": story.content_html,
+            "summary_html": story.summary_html,
+            "image_url": story.image_url,
+        }
     return data
 
 
 def cmd_stories(args: argparse.Namespace) -> int:
     with opened(args) as lib:
         feed_ids = (lib.find_feed(args.feed),) if args.feed else None
-        rows = lib.stories(StoryFilter(feed_ids, args.unread, args.starred), limit=positive(args.limit, "--limit"))
+        rows = lib.stories(
+            StoryFilter(feed_ids, args.unread, args.starred), limit=positive(args.limit, "--limit")
+        )
     stories = [s for s, _key in rows]
     if args.json:
         emit_json([_story_json(s) for s in stories])
@@ -225,7 +248,11 @@ def _flag(args: argparse.Namespace, **flag: bool) -> int:
     if not args.stories:
         raise UserInputError("Give one or more story numbers.")
     with opened(args) as lib:
-        changed = lib.mark_read(args.stories, flag["read"]) if "read" in flag else lib.star(args.stories, flag["star"])
+        changed = (
+            lib.mark_read(args.stories, flag["read"])
+            if "read" in flag
+            else lib.star(args.stories, flag["star"])
+        )
     print(f"{changed} of {len(args.stories)} stories changed.")
     return 0
 
@@ -250,5 +277,3 @@ def cmd_star(args: argparse.Namespace) -> int:
 
 def cmd_unstar(args: argparse.Namespace) -> int:
     return _flag(args, star=False)
-
-

@@ -9,6 +9,7 @@ Needs ../shared/tools/feeds/feedserver.py (beside the checkout) and the project 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -46,13 +47,13 @@ def main() -> int:
             stats = json.loads(urllib.request.urlopen(base + "/stats").read())
             report(label, figures, stats)
         stories = json.loads(run_tidings(data, "stories", "--limit", "1", "--json"))
-        print(f"store: {data / 'tidings.sqlite3'} ({(data / 'tidings.sqlite3').stat().st_size / 1e6:.0f} MB),"
-              f" newest story: {stories[0]['title'][:60] if stories else '-'}")  # fmt: skip
+        print(
+            f"store: {data / 'tidings.sqlite3'} ({(data / 'tidings.sqlite3').stat().st_size / 1e6:.0f} MB),"
+            f" newest story: {stories[0]['title'][:60] if stories else '-'}"
+        )
     finally:
-        try:
+        with contextlib.suppress(OSError):
             urllib.request.urlopen(f"http://127.0.0.1:{port}/control/quit", timeout=2).read()
-        except OSError:
-            pass
         server.wait(timeout=10)
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
@@ -84,10 +85,26 @@ def parse_args() -> argparse.Namespace:
     return p.parse_args()
 
 
-def start_server(server_py: Path, work: Path, args: argparse.Namespace) -> tuple[subprocess.Popen[bytes], int]:
+def start_server(
+    server_py: Path, work: Path, args: argparse.Namespace
+) -> tuple[subprocess.Popen[bytes], int]:
     port_file = work / "port"
-    cmd = [sys.executable, str(server_py), "-n", str(args.feeds), "--latency-ms", args.latency_ms,
-           "--hosts", str(args.hosts), "--port", "0", "--port-file", str(port_file), "--max-lifetime-s", "900"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        str(server_py),
+        "-n",
+        str(args.feeds),
+        "--latency-ms",
+        args.latency_ms,
+        "--hosts",
+        str(args.hosts),
+        "--port",
+        "0",
+        "--port-file",
+        str(port_file),
+        "--max-lifetime-s",
+        "900",
+    ]
     server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
     for _ in range(300):
         if port_file.exists():
@@ -112,8 +129,11 @@ def run_tidings(data: Path, *args: str) -> str:
 def timed_refresh(data: Path) -> dict[str, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    proc = subprocess.Popen([*tidings_cmd(), "--data-dir", str(data), "refresh", "--json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    proc = subprocess.Popen(
+        [*tidings_cmd(), "--data-dir", str(data), "refresh", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     sampler = TreeMemory(proc.pid)
     sampler.start()
     out, err = proc.communicate()
@@ -131,9 +151,10 @@ def timed_refresh(data: Path) -> dict[str, float]:
         "cpu": max(reaped, sampled),
         "tree_peak_mb": sampler.peak / 1e6,
         "tree_peak_pss_mb": sampler.peak_pss / 1e6,
-        "largest_process_mb": after.ru_maxrss / 1024,
-        "feeds": result["feeds"], "new": result["new"], "by_status": result["by_status"],
-    }  # fmt: skip
+        "feeds": result["feeds"],
+        "new": result["new"],
+        "by_status": result["by_status"],
+    }
 
 
 class TreeMemory(threading.Thread):
@@ -151,10 +172,8 @@ class TreeMemory(threading.Thread):
             self.peak = max(self.peak, sum(rss(p) for p in pids))
             self.peak_pss = max(self.peak_pss, sum(pss(p) for p in pids))
             for p in pids:
-                try:
+                with contextlib.suppress(OSError, IndexError, ValueError):
                     self.cpu[p] = max(self.cpu.get(p, 0.0), process_cpu(p))
-                except (OSError, IndexError, ValueError):
-                    pass
 
     def stop(self) -> None:
         self._halt.set()
@@ -194,11 +213,13 @@ def pss(pid: int) -> int:
 
 
 def report(label: str, f: dict[str, float], stats: dict[str, object]) -> None:
-    print(f"{label} refresh: wall {f['wall']:.2f} s, CPU {f['cpu']:.2f} s, peak memory {f['tree_peak_pss_mb']:.0f} MB PSS "
-          f"({f['tree_peak_mb']:.0f} MB RSS summed over the process tree; largest process {f['largest_process_mb']:.0f} MB), {f['feeds']} feeds, "
-          f"{f['new']} new stories, statuses {f['by_status']}; server saw {stats.get('requests')} requests, "
-          f"status {stats.get('status')}, {stats.get('conditional')} conditional, {stats.get('gzip')} gzip; "
-          f"the server itself used {f['server_cpu']:.2f} s CPU on the same cores")  # fmt: skip
+    print(
+        f"{label} refresh: wall {f['wall']:.2f} s, CPU {f['cpu']:.2f} s (the process tree), "
+        f"peak memory {f['tree_peak_pss_mb']:.0f} MB PSS ({f['tree_peak_mb']:.0f} MB RSS summed), "
+        f"{f['feeds']} feeds, {f['new']} new stories, statuses {f['by_status']}; "
+        f"server: {stats.get('requests')} requests, status {stats.get('status')}, "
+        f"{stats.get('conditional')} conditional, {stats.get('gzip')} gzip, {f['server_cpu']:.2f} s CPU"
+    )
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import pytest
 
 from tests.loopback import LoopbackServer, Response
 from tidings.core.errors import FetchError
-from tidings.core.fetch import FetchRequest, Fetcher, FetchResult, retry_after_seconds
+from tidings.core.fetch import Fetcher, FetchRequest, FetchResult, retry_after_seconds
 from tidings.core.models import FetchPolicy
 
 FAST = FetchPolicy(connect_timeout=1, read_timeout=1, deadline=3, max_bytes=1024 * 1024)
@@ -40,9 +40,13 @@ def test_conditional_get_sends_validators_and_gets_304(server: LoopbackServer) -
 
 @pytest.mark.parametrize(
     ("encoding", "pack"),
-    [("gzip", gzip.compress), ("deflate", zlib.compress), ("br", brotli.compress),
-     ("deflate", lambda b: zlib.compress(b)[2:-4])],  # raw deflate, as some servers send
-)  # fmt: skip
+    [
+        ("gzip", gzip.compress),
+        ("deflate", zlib.compress),
+        ("br", brotli.compress),
+        ("deflate", lambda b: zlib.compress(b)[2:-4]),
+    ],  # raw deflate, as some servers send
+)
 def test_compressed_bodies_are_decoded(server: LoopbackServer, encoding: str, pack: object) -> None:
     packed = pack(BODY)  # type: ignore[operator]
     server.routes["/c.xml"] = lambda h: Response(200, packed, {"Content-Encoding": encoding})
@@ -224,5 +228,5 @@ def test_a_server_that_does_not_speak_http_is_an_error_in_words(server: Loopback
         h.wfile.write(b"\x16\x03\x01 this is not http\r\n\r\n")  # type: ignore[attr-defined]
 
     server.routes["/garbage"] = garbage
-    with pytest.raises(FetchError, match="not HTTP|broke off"):
+    with pytest.raises(FetchError, match=r"not HTTP|broke off"):
         fetch(FetchRequest(server.url("/garbage")))

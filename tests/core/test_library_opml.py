@@ -12,7 +12,14 @@ from lxml import etree
 from tests.loopback import LoopbackServer, read_data
 from tidings.core.library import Library
 
-EXACT = ["feedly.opml", "inoreader.opml", "rssguard.opml", "thunderbird.opml", "netnewswire.opml", "liferea.opml"]
+EXACT = [
+    "feedly.opml",
+    "inoreader.opml",
+    "rssguard.opml",
+    "thunderbird.opml",
+    "netnewswire.opml",
+    "liferea.opml",
+]
 
 
 def body(data: bytes) -> tuple[Any, ...]:
@@ -22,7 +29,11 @@ def body(data: bytes) -> tuple[Any, ...]:
 
 
 def _tree(element: Any) -> tuple[Any, ...]:
-    return (element.tag, tuple(element.attrib.items()), tuple(_tree(c) for c in element if isinstance(c.tag, str)))
+    return (
+        element.tag,
+        tuple(element.attrib.items()),
+        tuple(_tree(c) for c in element if isinstance(c.tag, str)),
+    )
 
 
 @pytest.mark.parametrize("name", EXACT)
@@ -48,7 +59,11 @@ def test_every_feed_of_an_odd_file_is_kept(library: Library) -> None:
     report = library.import_opml(read_data("opml", "misc.opml"))
     urls = {f.url for f in library.feeds()}
     assert report.added == len(urls) == 7
-    assert {"https://example.com/child.xml", "https://example.com/spaced.xml", "https://example.com/deep.xml"} <= urls
+    assert {
+        "https://example.com/child.xml",
+        "https://example.com/spaced.xml",
+        "https://example.com/deep.xml",
+    } <= urls
     assert any(f.folder == "Level 1 / Level 2 / Level 3" for f in library.feeds())
 
 
@@ -58,7 +73,9 @@ def test_nested_folders_survive_a_second_library(library: Library) -> None:
     again = Library(library.folder.parent / "again")
     try:
         again.import_opml(library.export_opml())
-        assert [(f.folder, f.title, f.url) for f in again.feeds()] == [(f.folder, f.title, f.url) for f in library.feeds()]
+        assert [(f.folder, f.title, f.url) for f in again.feeds()] == [
+            (f.folder, f.title, f.url) for f in library.feeds()
+        ]
     finally:
         again.close()
 
@@ -71,16 +88,20 @@ def test_importing_twice_adds_nothing(library: Library) -> None:
 
 
 def test_importing_fetches_nothing(library: Library, server: LoopbackServer) -> None:
-    opml = (f'<?xml version="1.0"?><opml version="2.0"><head/><body>'
-            f'<outline text="Local" xmlUrl="{server.url("/feed.xml")}"/></body></opml>').encode()  # fmt: skip
+    opml = (
+        f'<?xml version="1.0"?><opml version="2.0"><head/><body>'
+        f'<outline text="Local" xmlUrl="{server.url("/feed.xml")}"/></body></opml>'
+    ).encode()
     library.import_opml(opml)
     assert server.log == []
 
 
 def test_credentials_go_to_the_keyring_not_the_store(library: Library, tmp_path: Path) -> None:
-    opml = (b'<?xml version="1.0"?><opml version="2.0"><head/><body>'
-            b'<outline text="Private" type="rss" xmlUrl="https://reader:s3cr%40t-pw@example.org/private.xml"/>'
-            b"</body></opml>")  # fmt: skip
+    opml = (
+        b'<?xml version="1.0"?><opml version="2.0"><head/><body>'
+        b'<outline text="Private" type="rss" xmlUrl="https://reader:s3cr%40t-pw@example.org/private.xml"/>'
+        b"</body></opml>"
+    )
     report = library.import_opml(opml)
     assert report.credentials == 1
     (feed,) = library.feeds()

@@ -31,17 +31,31 @@ def rss(items: list[tuple[str | None, str | None, str]], title: str = "Hand made
     for guid, link, text in items:
         g = f"<guid isPermaLink='false'>{guid}</guid>" if guid else ""
         ln = f"<link>{link}</link>" if link else ""
-        parts.append(f"<item><title>{text}</title>{g}{ln}<description>&lt;p&gt;{text} body&lt;/p&gt;</description></item>")
-    return (f"<?xml version='1.0'?><rss version='2.0'><channel><title>{title}</title><link>https://example.org/</link>"
-            f"{''.join(parts)}</channel></rss>").encode()  # fmt: skip
+        parts.append(
+            f"<item><title>{text}</title>{g}{ln}<description>&lt;p&gt;{text} body&lt;/p&gt;</description></item>"
+        )
+    return (
+        f"<?xml version='1.0'?><rss version='2.0'><channel><title>{title}</title><link>https://example.org/</link>"
+        f"{''.join(parts)}</channel></rss>"
+    ).encode()
 
 
-JSON_FEED = json.dumps({
-    "version": "https://jsonfeed.org/version/1.1", "title": "JSON example",
-    "items": [{"id": "1", "url": "https://example.org/1", "title": "First JSON story", "content_html": "<p>One</p>",
-               "date_published": "2024-05-01T10:00:00Z"},
-              {"id": 2, "title": "Second JSON story", "content_text": "Two"}],
-}).encode()  # fmt: skip
+JSON_FEED = json.dumps(
+    {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "JSON example",
+        "items": [
+            {
+                "id": "1",
+                "url": "https://example.org/1",
+                "title": "First JSON story",
+                "content_html": "<p>One</p>",
+                "date_published": "2024-05-01T10:00:00Z",
+            },
+            {"id": 2, "title": "Second JSON story", "content_text": "Two"},
+        ],
+    }
+).encode()
 
 
 @pytest.mark.parametrize(("name", "count"), FORMATS.items())
@@ -71,7 +85,9 @@ def test_conditional_get_costs_one_304_and_changes_nothing(library: Library, ser
     assert [o.status for o in report.outcomes] == ["not-modified"]
     sent = server.requests_to("/f.xml")[1].headers
     assert sent["if-none-match"] == '"abc"' and sent["if-modified-since"] == LM
-    assert tuple(library.reader().execute("SELECT count(*), max(id) FROM stories").fetchone()) == tuple(before)
+    assert tuple(library.reader().execute("SELECT count(*), max(id) FROM stories").fetchone()) == tuple(
+        before
+    )
     assert library.feed(feed_id).error is None
 
 
@@ -92,14 +108,19 @@ def test_new_validators_with_the_same_bytes_add_nothing(library: Library, server
 
 
 def test_identity_is_stable_and_edits_update_in_place(library: Library, server: LoopbackServer) -> None:
-    server.serve("/f.xml", rss([("a", None, "Alpha"), (None, "https://example.org/b", "Beta"), (None, None, "Gamma")]))
+    server.serve(
+        "/f.xml", rss([("a", None, "Alpha"), (None, "https://example.org/b", "Beta"), (None, None, "Gamma")])
+    )
     feed_id = subscribe(library, server.url("/f.xml"))
     library.refresh()
     ids = {s.title: s.id for s, _ in library.stories(StoryFilter((feed_id,)))}
     library.mark_read([ids["Alpha"]])
     library.star([ids["Alpha"]])
     for _ in range(3):  # same stories, reordered, one edited
-        server.serve("/f.xml", rss([(None, None, "Gamma"), (None, "https://example.org/b", "Beta"), ("a", None, "Alpha v2")]))
+        server.serve(
+            "/f.xml",
+            rss([(None, None, "Gamma"), (None, "https://example.org/b", "Beta"), ("a", None, "Alpha v2")]),
+        )
         report = library.refresh()
     assert report.outcomes[0].new == 0 and report.outcomes[0].changed == 0  # the edit counted once, earlier
     after = {s.title: s for s, _ in library.stories(StoryFilter((feed_id,)))}
@@ -132,12 +153,18 @@ def test_one_broken_feed_never_stops_the_others(library: Library, server: Loopba
     server.serve("/good.xml", read_data("refresh", "rss20.xml"))
     server.serve("/html.xml", b"<!doctype html><html><body><p>Welcome</p></body></html>", "text/html")
     server.serve("/garbage.xml", bytes(range(256)) * 16)
-    server.serve("/crash.xml", b"<?xml version='1.0' encoding='utf-8\x00'?><rss version='2.0'><channel><title>x</title>"
-                 b"<item><title>&#xD800;</title></item></channel></rss>")  # fmt: skip
+    server.serve(
+        "/crash.xml",
+        b"<?xml version='1.0' encoding='utf-8\x00'?><rss version='2.0'><channel><title>x</title>"
+        b"<item><title>&#xD800;</title></item></channel></rss>",
+    )
     server.routes["/500.xml"] = lambda h: Response(500, b"oops")
     server.hang("/slow.xml", 4)
     good = subscribe(library, server.url("/good.xml"))
-    bad = {subscribe(library, server.url(p)) for p in ("/html.xml", "/garbage.xml", "/crash.xml", "/500.xml", "/slow.xml")}
+    bad = {
+        subscribe(library, server.url(p))
+        for p in ("/html.xml", "/garbage.xml", "/crash.xml", "/500.xml", "/slow.xml")
+    }
     report = library.refresh()
     by_id = {o.feed_id: o for o in report.outcomes}
     assert by_id[good].status == "updated" and library.feed(good).total == 15
@@ -146,7 +173,10 @@ def test_one_broken_feed_never_stops_the_others(library: Library, server: Loopba
         error = library.feed(feed_id).error
         assert error is not None and error.count == 1 and error.message.endswith(".")
         assert "Traceback" not in error.message
-    assert "internal error" in library.feed(next(iter(f for f in bad if "500" in library.feed(f).url))).error.message
+    assert (
+        "internal error"
+        in library.feed(next(iter(f for f in bad if "500" in library.feed(f).url))).error.message
+    )
 
 
 def test_a_failing_feed_keeps_its_stories_and_backs_off(library: Library, server: LoopbackServer) -> None:
@@ -189,8 +219,11 @@ def test_a_timeout_is_reported_in_words(tmp_path: object, server: LoopbackServer
     from tidings.core.models import FetchPolicy
 
     server.hang("/hang.xml", 3)
-    lib = Library(tmp_path / "t", credentials=MemoryCredentials(),  # type: ignore[operator]
-                  policy=FetchPolicy(connect_timeout=1, read_timeout=1, deadline=2))  # fmt: skip
+    lib = Library(
+        tmp_path / "t",
+        credentials=MemoryCredentials(),  # type: ignore[operator]
+        policy=FetchPolicy(connect_timeout=1, read_timeout=1, deadline=2),
+    )
     try:
         subscribe(lib, server.url("/hang.xml"))
         started = time.monotonic()
@@ -217,8 +250,10 @@ def test_a_feed_behind_basic_auth_uses_the_stored_secret(library: Library, serve
 
     body = read_data("refresh", "rss20.xml")
     server.routes["/private.xml"] = lambda h: (
-        Response(200, body) if h.headers.get("Authorization") == "Basic dXNlcjpwYXNz" else
-        Response(401, b"no", {"WWW-Authenticate": "Basic"}))  # fmt: skip
+        Response(200, body)
+        if h.headers.get("Authorization") == "Basic dXNlcjpwYXNz"
+        else Response(401, b"no", {"WWW-Authenticate": "Basic"})
+    )
     feed_id = subscribe(library, server.url("/private.xml"))
     assert "login" in (library.refresh().outcomes[0].error or "")
     library.credentials.set(feed_id, Secret("basic", "user", "pass"))

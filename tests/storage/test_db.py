@@ -19,9 +19,22 @@ from tidings.core.storage.writer import Writer
 from tidings.core.update import StoryRow
 
 
-def row(uid: str, title: str = "A title", text: str = "some words", published: int | None = 1_700_000_000) -> StoryRow:
-    return StoryRow(uid, f"https://example.org/{uid}", title, None, "", f"<p>{text}</p>", text, None, published,
-                    None, "h-" + uid + title + text)  # fmt: skip
+def row(
+    uid: str, title: str = "A title", text: str = "some words", published: int | None = 1_700_000_000
+) -> StoryRow:
+    return StoryRow(
+        uid,
+        f"https://example.org/{uid}",
+        title,
+        None,
+        "",
+        f"<p>{text}</p>",
+        text,
+        None,
+        published,
+        None,
+        "h-" + uid + title + text,
+    )
 
 
 def test_a_new_store_is_ours_migrated_in_wal_with_foreign_keys(tmp_path: Path) -> None:
@@ -80,12 +93,16 @@ def test_deleting_a_feed_deletes_its_stories_and_their_index(tmp_path: Path) -> 
 def test_search_ranks_title_matches_first_and_updates_follow_edits(tmp_path: Path) -> None:
     conn = connect(tmp_path / "t.sqlite3")
     fid = feeds.add_feed(conn, "https://example.org/feed")
-    stories.insert(conn, fid, [row("a", "Nothing here", "the volcano erupted"), row("b", "Volcano erupts", "lava")])
+    stories.insert(
+        conn, fid, [row("a", "Nothing here", "the volcano erupted"), row("b", "Volcano erupts", "lava")]
+    )
     hits = stories.search(conn, "volcano", stories.StoryFilter())
     assert [h.story.title for h in hits] == ["Volcano erupts", "Nothing here"]
     assert "[volcano]" in hits[1].snippet
     stories.update(conn, fid, [row("a", "Nothing here", "a quiet day")])
-    assert [h.story.title for h in stories.search(conn, "volcano", stories.StoryFilter())] == ["Volcano erupts"]
+    assert [h.story.title for h in stories.search(conn, "volcano", stories.StoryFilter())] == [
+        "Volcano erupts"
+    ]
 
 
 @pytest.mark.parametrize("query", ['"unbalanced', "AND OR NOT", "col:umn", "*", "(", "NEAR(a b"])

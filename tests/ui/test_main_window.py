@@ -82,8 +82,9 @@ def test_first_run_says_how_to_start(make_window: MakeWindow) -> None:
     assert window.stories_model.rowCount() == 0
 
 
-def test_all_stories_are_shown_first_and_a_feed_filters_them(qtbot: QtBot, library: Library,
-                                                             make_window: MakeWindow) -> None:  # fmt: skip
+def test_all_stories_are_shown_first_and_a_feed_filters_them(
+    qtbot: QtBot, library: Library, make_window: MakeWindow
+) -> None:
     ids = stock(library)
     window = make_window()
     assert window.feeds_view.currentIndex().data(KEY_ROLE) == ("all", None)
@@ -137,7 +138,9 @@ def test_refresh_shows_progress_then_a_summary_and_the_new_stories(
     assert window.statusBar().currentMessage() == "Refreshed 1 feed: 2 new stories."
     assert window.window_actions.refresh.isEnabled()
     assert [window.stories_model.story_at(r).title for r in range(2)] == [  # type: ignore[union-attr]
-        "Second fetched story", "First fetched story"]  # fmt: skip
+        "Second fetched story",
+        "First fetched story",
+    ]
     assert window.feeds_model.index(0, 1).data() == "2"
 
 
@@ -213,13 +216,20 @@ def test_import_then_export_opml(
     qtbot.waitUntil(lambda: b"https://two.example/feed" in target.read_bytes())
 
 
-def test_the_window_renders_as_a_three_pane_reader(qtbot: QtBot, tmp_path: Path, library: Library,
-                                                   make_window: MakeWindow) -> None:  # fmt: skip
+def test_the_window_renders_as_a_three_pane_reader(
+    qtbot: QtBot, tmp_path: Path, library: Library, make_window: MakeWindow
+) -> None:
     ids = stock(library)
-    add_story(library, ids["tech"], 99, title="Qt 6.12 released with a faster text layout",
-              author="Release Team", content="<h2>What is new</h2><p>Faster <b>text layout</b>, fewer "
-              "allocations, and <a href='https://qt.example/notes'>the notes</a>.</p><ul><li>Layout</li>"
-              "<li>Fonts</li></ul><script>alert(1)</script>")  # fmt: skip
+    add_story(
+        library,
+        ids["tech"],
+        99,
+        title="Qt 6.12 released with a faster text layout",
+        author="Release Team",
+        content="<h2>What is new</h2><p>Faster <b>text layout</b>, fewer "
+        "allocations, and <a href='https://qt.example/notes'>the notes</a>.</p><ul><li>Layout</li>"
+        "<li>Fonts</li></ul><script>alert(1)</script>",
+    )
     window = make_window()
     click_story(qtbot, window, 0)
     qtbot.waitUntil(lambda: window.stories_model.story_at(0).read)  # type: ignore[union-attr]

@@ -20,10 +20,17 @@ HOSTILE = (
 
 def story(**fields: object) -> Story:
     base: dict[str, object] = {
-        "id": 1, "feed_id": 1, "title": "A <i>title</i> & more", "url": "https://example.com/a",
-        "published": datetime(2024, 12, 24, 12, 0, tzinfo=UTC), "read": False, "starred": False,
-        "feed_title": "Feed <script>", "author": "Ann <ann@example.com>", "content_html": HOSTILE,
-    }  # fmt: skip
+        "id": 1,
+        "feed_id": 1,
+        "title": "A <i>title</i> & more",
+        "url": "https://example.com/a",
+        "published": datetime(2024, 12, 24, 12, 0, tzinfo=UTC),
+        "read": False,
+        "starred": False,
+        "feed_title": "Feed <script>",
+        "author": "Ann <ann@example.com>",
+        "content_html": HOSTILE,
+    }
     return Story(**{**base, **fields})  # type: ignore[arg-type]
 
 

@@ -84,7 +84,9 @@ class KeyringCredentials:
         try:
             self._keyring.set_password(SERVICE, _account(feed_id), value)
         except Exception as exc:
-            raise CredentialsError(f"The keyring refused to store the password ({type(exc).__name__}).") from exc
+            raise CredentialsError(
+                f"The keyring refused to store the password ({type(exc).__name__})."
+            ) from exc
 
     def delete(self, feed_id: int) -> None:
         try:
@@ -100,7 +102,10 @@ def open_credentials() -> tuple[CredentialStore, str | None]:
     except CredentialsError as exc:
         return MemoryCredentials(), str(exc)
     except Exception as exc:  # keyring import or back-end discovery failed
-        return MemoryCredentials(), f"The keyring could not be opened ({type(exc).__name__}); passwords stay in memory."
+        return (
+            MemoryCredentials(),
+            f"The keyring could not be opened ({type(exc).__name__}); passwords stay in memory.",
+        )
 
 
 def _account(feed_id: int) -> str:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import threading
 import time
-from datetime import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -19,7 +20,7 @@ from .storage import feeds as feed_store
 from .storage import stories as story_store
 from .storage.db import DB_NAME, connect
 from .storage.lock import FileLock
-from .storage.stories import PageKey, StoryFilter
+from .storage.stories import ALL, PageKey, StoryFilter
 from .storage.writer import Writer
 
 if TYPE_CHECKING:
@@ -40,8 +41,9 @@ class ImportReport:
 class Library:
     """An open data folder: the writer, a read connection per thread, and the credential store."""
 
-    def __init__(self, folder: Path, *, credentials: CredentialStore | None = None,
-                 policy: FetchPolicy | None = None):  # fmt: skip
+    def __init__(
+        self, folder: Path, *, credentials: CredentialStore | None = None, policy: FetchPolicy | None = None
+    ):
         self.folder = folder
         self.path = folder / DB_NAME
         self.credentials = credentials or MemoryCredentials()
@@ -94,17 +96,18 @@ class Library:
     def folders(self) -> list[Folder]:
         return feed_store.list_folders(self.reader())
 
-    def stories(self, flt: StoryFilter = StoryFilter(), *, after: PageKey | None = None,
-                limit: int = 200) -> list[tuple[Story, PageKey]]:  # fmt: skip
+    def stories(
+        self, flt: StoryFilter = ALL, *, after: PageKey | None = None, limit: int = 200
+    ) -> list[tuple[Story, PageKey]]:
         return story_store.page(self.reader(), flt, after=after, limit=limit)
 
     def story(self, story_id: int) -> Story:
         return story_store.get(self.reader(), story_id)
 
-    def count(self, flt: StoryFilter = StoryFilter()) -> int:
+    def count(self, flt: StoryFilter = ALL) -> int:
         return story_store.count(self.reader(), flt)
 
-    def search(self, query: str, flt: StoryFilter = StoryFilter(), *, limit: int = 50) -> list[SearchHit]:
+    def search(self, query: str, flt: StoryFilter = ALL, *, limit: int = 50) -> list[SearchHit]:
         return story_store.search(self.reader(), query, flt, limit=limit)
 
     # -- changing ---------------------------------------------------------------------------------
@@ -114,7 +117,7 @@ class Library:
     def star(self, story_ids: list[int], starred: bool = True) -> int:
         return self.write(lambda c: story_store.set_flag(c, story_ids, starred=starred))
 
-    def mark_all_read(self, flt: StoryFilter = StoryFilter()) -> list[int]:
+    def mark_all_read(self, flt: StoryFilter = ALL) -> list[int]:
         return self.write(lambda c: story_store.mark_all_read(c, flt))
 
     def rename_feed(self, feed_id: int, title: str) -> None:
@@ -127,29 +130,41 @@ class Library:
         feed = self.feed(feed_id)
         self.write(lambda c: feed_store.remove_feed(c, feed_id))
         if feed.auth:
-            try:
+            with contextlib.suppress(TidingsError):
                 self.credentials.delete(feed_id)
-            except TidingsError:
-                pass
 
     # -- subscribing ------------------------------------------------------------------------------
     def discover(self, url: str) -> list[FeedLink]:
         """The feeds behind `url` (itself when it is a feed). Blocks on the network: not on the GUI thread."""
-        return asyncio.run(_subscribe().discover(url, self.policy))
+        from . import subscribe
+
+        return asyncio.run(subscribe.discover(url, self.policy))
 
     def add_feed(self, url: str, *, folder: str | None = None, pick: int | None = None) -> Feed:
         """Subscribe to a feed or a site; raises subscribe.ChoiceNeeded when a site offers several."""
-        return _subscribe().add(self, url, folder=folder, pick=pick)
+        from . import subscribe  # imported on use: reading needs no network stack
+
+        return subscribe.add(self, url, folder=folder, pick=pick)
 
     def import_opml(self, data: bytes) -> ImportReport:
-        return _subscribe().import_opml(self, data)
+        from . import subscribe
+
+        return subscribe.import_opml(self, data)
 
     def export_opml(self) -> bytes:
-        return _subscribe().export_opml(self)
+        from . import subscribe
+
+        return subscribe.export_opml(self)
 
     # -- refreshing -------------------------------------------------------------------------------
-    def refresh(self, ids: list[int] | None = None, *, force: bool = False, progress: Progress | None = None,
-                cancel: threading.Event | None = None) -> RefreshReport:  # fmt: skip
+    def refresh(
+        self,
+        ids: list[int] | None = None,
+        *,
+        force: bool = False,
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+    ) -> RefreshReport:
         """Refresh the named feeds, or every feed that is due (back-off, Retry-After and max-age passed).
 
         Feeds left alone because they are not due appear in the report as "skipped", with when they are due.
@@ -171,10 +186,3 @@ def _not_due(state: feed_store.FeedState) -> FeedOutcome:
     when = datetime.fromtimestamp(state.next_check or 0).strftime("%H:%M")
     why = f"after {state.error_count} failures" if state.error_count else "as the server asked"
     return FeedOutcome(state.id, state.url, "skipped", error=f"Not due until {when} ({why}).")
-
-
-def _subscribe():  # type: ignore[no-untyped-def]
-    """Imported on use: reading commands should not pay for the network stack."""
-    from . import subscribe
-
-    return subscribe

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from .credentials import CredentialStore, Secret
 from .errors import FetchError, TidingsError
@@ -31,14 +32,20 @@ from .storage.writer import Writer
 from .update import PreparedFeed, decide
 
 Progress = Callable[[FeedOutcome, int, int], None]
+T = TypeVar("T")
 BACKOFF_BASE = 60
 BACKOFF_MAX = 6 * 3600
 PROCESS_POOL_MIN_FEEDS = 8
 IN_FLIGHT_PARSES = 16  # feeds being parsed or waiting for the writer at once
 
 
-def parse_job(body: bytes, url: str, content_type: str | None, content_encoding: str | None = None,
-              max_bytes: int = 10 * 1024 * 1024) -> PreparedFeed | str:  # fmt: skip
+def parse_job(
+    body: bytes,
+    url: str,
+    content_type: str | None,
+    content_encoding: str | None = None,
+    max_bytes: int = 10 * 1024 * 1024,
+) -> PreparedFeed | str:
     """Decode, parse and prepare one feed body; runs in a worker. Returns rows, or the error in words."""
     from .feeds import parse_feed
     from .fetch import decode_body
@@ -117,7 +124,9 @@ class RefreshRun:
                     found[state.id] = secret
         return found
 
-    async def _all(self, states: list[FeedState], secrets: dict[int, Secret], pool: ParsePool) -> list[FeedOutcome]:
+    async def _all(
+        self, states: list[FeedState], secrets: dict[int, Secret], pool: ParsePool
+    ) -> list[FeedOutcome]:
         outcomes: list[FeedOutcome] = []
         async with Fetcher(self.policy) as fetcher:
             tasks = [asyncio.create_task(self._one(fetcher, pool, s, secrets.get(s.id))) for s in states]
@@ -137,7 +146,9 @@ class RefreshRun:
         for task in tasks:
             task.cancel()
 
-    async def _one(self, fetcher: Fetcher, pool: ParsePool, state: FeedState, secret: Secret | None) -> FeedOutcome:
+    async def _one(
+        self, fetcher: Fetcher, pool: ParsePool, state: FeedState, secret: Secret | None
+    ) -> FeedOutcome:
         started = time.monotonic()
         if self.cancel.is_set():
             return FeedOutcome(state.id, state.url, "skipped", error="The refresh was cancelled.")
@@ -160,32 +171,50 @@ class RefreshRun:
         body_hash = _body_hash(result)
         if body_hash == state.body_hash:
             await self._write(_record_ok(state.id, result, next_check, body_hash, result.moved_to))
-            return FeedOutcome(state.id, state.url, "unchanged", http_status=result.status, moved_to=result.moved_to)
+            return FeedOutcome(
+                state.id, state.url, "unchanged", http_status=result.status, moved_to=result.moved_to
+            )
         async with pool.slots:  # bounded: parsed feeds waiting for the writer are what costs memory
             prepared = await asyncio.get_running_loop().run_in_executor(
-                pool.executor(), parse_job, result.body, result.url, result.content_type,
-                result.content_encoding, self.policy.max_bytes,
-            )  # fmt: skip
+                pool.executor(),
+                parse_job,
+                result.body,
+                result.url,
+                result.content_type,
+                result.content_encoding,
+                self.policy.max_bytes,
+            )
             if isinstance(prepared, str):
                 return await self._failed(state, prepared, result.status, None)
             new, changed = await self._write(_store_feed(state.id, prepared, result, next_check, body_hash))
         return FeedOutcome(
-            state.id, state.url, "updated", new=new, changed=changed, http_status=result.status,
+            state.id,
+            state.url,
+            "updated",
+            new=new,
+            changed=changed,
+            http_status=result.status,
             moved_to=result.moved_to,
-        )  # fmt: skip
+        )
 
-    async def _failed(self, state: FeedState, message: str, status: int | None, retry: float | None) -> FeedOutcome:
+    async def _failed(
+        self, state: FeedState, message: str, status: int | None, retry: float | None
+    ) -> FeedOutcome:
         delay = retry if retry is not None else min(BACKOFF_BASE * 2**state.error_count, BACKOFF_MAX)
         next_check = int(time.time() + delay)
-        await self._write(lambda conn: feed_store.record_error(conn, state.id, message, next_check=next_check))
+        await self._write(
+            lambda conn: feed_store.record_error(conn, state.id, message, next_check=next_check)
+        )
         return FeedOutcome(state.id, state.url, "error", http_status=status, error=message)
 
-    async def _write(self, work: Callable[[sqlite3.Connection], object]) -> object:
+    async def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
         return await asyncio.wrap_future(self.writer.submit(work))
 
 
 def _request(state: FeedState, secret: Secret | None) -> FetchRequest:
-    return FetchRequest(state.url, state.etag, state.last_modified, authorization=authorization(secret), decode=False)
+    return FetchRequest(
+        state.url, state.etag, state.last_modified, authorization=authorization(secret), decode=False
+    )
 
 
 def authorization(secret: Secret | None) -> str | None:
@@ -211,9 +240,16 @@ def _next_check(max_age: float | None) -> int | None:
 
 def _timed(outcome: FeedOutcome, seconds: float) -> FeedOutcome:
     return FeedOutcome(
-        outcome.feed_id, outcome.url, outcome.status, outcome.new, outcome.changed, outcome.http_status,
-        outcome.error, outcome.moved_to, round(seconds, 3),
-    )  # fmt: skip
+        outcome.feed_id,
+        outcome.url,
+        outcome.status,
+        outcome.new,
+        outcome.changed,
+        outcome.http_status,
+        outcome.error,
+        outcome.moved_to,
+        round(seconds, 3),
+    )
 
 
 def _record_ok(
@@ -223,9 +259,13 @@ def _record_ok(
         if moved_to:
             feed_store.move_address(conn, feed_id, moved_to)
         feed_store.record_success(
-            conn, feed_id, etag=result.etag, last_modified=result.last_modified, next_check=next_check,
+            conn,
+            feed_id,
+            etag=result.etag,
+            last_modified=result.last_modified,
+            next_check=next_check,
             body_hash=body_hash,
-        )  # fmt: skip
+        )
 
     return work
 
@@ -238,9 +278,13 @@ def _store_feed(
         story_store.insert(conn, feed_id, new)
         story_store.update(conn, feed_id, changed)
         feed_store.record_metadata(
-            conn, feed_id, title=prepared.title, site_url=prepared.site_url, description=prepared.description,
+            conn,
+            feed_id,
+            title=prepared.title,
+            site_url=prepared.site_url,
+            description=prepared.description,
             icon_url=prepared.icon_url,
-        )  # fmt: skip
+        )
         _record_ok(feed_id, result, next_check, body_hash, result.moved_to)(conn)
         return len(new), len(changed)
 

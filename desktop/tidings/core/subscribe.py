@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -89,13 +90,18 @@ async def _resolve(
     from .refresh import _request  # the same auth handling as a refresh
     from .storage.feeds import FeedState
 
+    result: FetchResult | None
     async with Fetcher(policy) as fetcher:
         if secret:  # a feed behind a login is fetched directly: never send the password to a probe
-            result = await fetcher.fetch(_request(FeedState(0, url, None, None, None, None, 0, "basic"), secret))
+            result = await fetcher.fetch(
+                _request(FeedState(0, url, None, None, None, None, 0, "basic"), secret)
+            )
         else:
             links, result = await _discover(fetcher, url)
             if result is None:
                 result = await fetcher.fetch(FetchRequest(_choose(url, links, pick).url))
+    if result is None:  # every branch above sets it; this keeps the type checker honest
+        raise DiscoveryError(f"No feed was found at {url}.")
     prepared = await asyncio.get_running_loop().run_in_executor(
         None, parse_job, result.body, result.url, result.content_type
     )
@@ -114,20 +120,39 @@ def _choose(url: str, links: list[FeedLink], pick: int | None) -> FeedLink:
     return links[pick - 1]
 
 
-def _insert_feed(conn: sqlite3.Connection, result: FetchResult, prepared: PreparedFeed, folder: str | None,
-                 has_secret: bool) -> int:  # fmt: skip
+def _insert_feed(
+    conn: sqlite3.Connection,
+    result: FetchResult,
+    prepared: PreparedFeed,
+    folder: str | None,
+    has_secret: bool,
+) -> int:
     feed_id = feed_store.add_feed(
-        conn, result.url, title=prepared.title, folder=folder, site_url=prepared.site_url,
+        conn,
+        result.url,
+        title=prepared.title,
+        folder=folder,
+        site_url=prepared.site_url,
         auth="basic" if has_secret else None,
-    )  # fmt: skip
+    )
     feed_store.record_metadata(
-        conn, feed_id, title=prepared.title, site_url=prepared.site_url, description=prepared.description,
+        conn,
+        feed_id,
+        title=prepared.title,
+        site_url=prepared.site_url,
+        description=prepared.description,
         icon_url=prepared.icon_url,
-    )  # fmt: skip
+    )
     story_store.insert(conn, feed_id, prepared.rows)
     body_hash = _body_hash(result)
-    feed_store.record_success(conn, feed_id, etag=result.etag, last_modified=result.last_modified,
-                              next_check=None, body_hash=body_hash)  # fmt: skip
+    feed_store.record_success(
+        conn,
+        feed_id,
+        etag=result.etag,
+        last_modified=result.last_modified,
+        next_check=None,
+        body_hash=body_hash,
+    )
     return feed_id
 
 
@@ -158,8 +183,9 @@ def import_opml(library: Library, data: bytes) -> ImportReport:
     return ImportReport(added, already, folders, stored, tuple(errors))
 
 
-def _walk(outlines: tuple[Outline, ...], path: list[Outline], secrets: dict[str, Secret],
-          errors: list[str]) -> list[_Planned | None]:  # fmt: skip
+def _walk(
+    outlines: tuple[Outline, ...], path: list[Outline], secrets: dict[str, Secret], errors: list[str]
+) -> list[_Planned | None]:
     out: list[_Planned | None] = []
     for outline in outlines:
         if outline.xml_url:
@@ -172,7 +198,9 @@ def _walk(outlines: tuple[Outline, ...], path: list[Outline], secrets: dict[str,
     return out
 
 
-def _plan(path: list[Outline], outline: Outline, secrets: dict[str, Secret], errors: list[str]) -> _Planned | None:
+def _plan(
+    path: list[Outline], outline: Outline, secrets: dict[str, Secret], errors: list[str]
+) -> _Planned | None:
     try:
         clean, secret = split_userinfo(normalize(outline.xml_url or ""))
     except (UserInputError, ValueError) as exc:
@@ -196,23 +224,29 @@ def _insert_outlines(conn: sqlite3.Connection, items: list[_Planned]) -> tuple[i
     for item in items:
         try:
             ids[item.url] = feed_store.add_feed(
-                conn, item.url, user_title=item.outline.text, folder=item.folder, opml_attrs=item.outline.attrs,
+                conn,
+                item.url,
+                user_title=item.outline.text,
+                folder=item.folder,
+                opml_attrs=item.outline.attrs,
                 folder_attrs=item.levels,
-            )  # fmt: skip
+            )
             added += 1
         except UserInputError:
             already += 1
     return added, already, ids
 
 
-def _store_secrets(library: Library, ids: dict[str, int], secrets: dict[str, Secret], errors: list[str]) -> int:
+def _store_secrets(
+    library: Library, ids: dict[str, int], secrets: dict[str, Secret], errors: list[str]
+) -> int:
     stored = 0
     for url, secret in secrets.items():
         if url not in ids:
             continue
         try:
             library.credentials.set(ids[url], secret)
-            library.write(lambda c, fid=ids[url]: feed_store.set_auth(c, fid, secret.kind))
+            library.write(functools.partial(feed_store.set_auth, feed_id=ids[url], kind=secret.kind))
             stored += 1
         except TidingsError as exc:
             errors.append(f"The password for {url} could not be stored: {exc}")
@@ -227,7 +261,9 @@ def export_opml(library: Library) -> bytes:
     feeds = {f.id: f for f in library.feeds()}
     items: dict[int | None, list[tuple[int, int, Outline | int]]] = {}
     for place in feed_store.feed_places(conn):
-        items.setdefault(place.folder_id, []).append((place.position, 1, _outline(feeds[place.feed_id], place.attrs)))
+        items.setdefault(place.folder_id, []).append(
+            (place.position, 1, _outline(feeds[place.feed_id], place.attrs))
+        )
     folders = feed_store.folder_rows(conn)
     for folder in folders:
         items.setdefault(folder.parent_id, []).append((folder.position, 0, folder.id))
@@ -235,8 +271,11 @@ def export_opml(library: Library) -> bytes:
     return opml.write_opml(OPMLDocument("Tidings subscriptions", _level(items, by_id, None)))
 
 
-def _level(items: dict[int | None, list[tuple[int, int, Outline | int]]], folders: dict[int, feed_store.FolderRow],
-           parent: int | None) -> tuple[Outline, ...]:  # fmt: skip
+def _level(
+    items: dict[int | None, list[tuple[int, int, Outline | int]]],
+    folders: dict[int, feed_store.FolderRow],
+    parent: int | None,
+) -> tuple[Outline, ...]:
     out = []
     for _position, _kind, item in sorted(items.get(parent, []), key=lambda t: (t[0], t[1])):
         if isinstance(item, Outline):

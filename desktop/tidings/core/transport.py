@@ -21,8 +21,14 @@ _READ = 64 * 1024
 
 
 class H11Transport(httpx.AsyncBaseTransport):
-    def __init__(self, *, ssl_context: ssl.SSLContext | None = None, connect_timeout: float = 10.0,
-                 read_timeout: float = 30.0, max_idle_per_origin: int = 4):  # fmt: skip
+    def __init__(
+        self,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        connect_timeout: float = 10.0,
+        read_timeout: float = 30.0,
+        max_idle_per_origin: int = 4,
+    ):
         self._ssl = ssl_context
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
@@ -47,9 +53,11 @@ class H11Transport(httpx.AsyncBaseTransport):
             raise
         stream = _BodyStream(conn, self, self._read_timeout)
         return httpx.Response(
-            head.status_code, headers=head.headers, stream=stream,
+            head.status_code,
+            headers=head.headers,
+            stream=stream,
             extensions={"http_version": b"HTTP/1.1", "reason_phrase": head.reason},
-        )  # fmt: skip
+        )
 
     def _take_idle(self, origin: Origin) -> _Connection | None:
         pool = self._idle.get(origin)
@@ -122,7 +130,7 @@ class _Connection:
             raise httpx.RemoteProtocolError("the server answered with something that is not HTTP")
         return event
 
-    async def next_event(self, read_timeout: float) -> h11.Event | type[h11.PAUSED]:
+    async def next_event(self, read_timeout: float) -> object:
         while True:
             try:
                 event = self.h11.next_event()

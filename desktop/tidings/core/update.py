@@ -105,9 +105,7 @@ def to_row(uid: str, entry: ParsedEntry) -> StoryRow:
     )
 
 
-def decide(
-    existing: Mapping[str, str], rows: Iterable[StoryRow]
-) -> tuple[list[StoryRow], list[StoryRow]]:
+def decide(existing: Mapping[str, str], rows: Iterable[StoryRow]) -> tuple[list[StoryRow], list[StoryRow]]:
     """Split `rows` into (new, changed) given the stored uid -> content_hash of the feed."""
     new: list[StoryRow] = []
     changed: list[StoryRow] = []
@@ -125,4 +123,6 @@ def _seconds(when: datetime | None) -> int | None:
 
 
 def _digest(*parts: str) -> str:
-    return hashlib.sha1("\x00".join(parts).encode("utf-8", "surrogatepass"), usedforsecurity=False).hexdigest()
+    return hashlib.sha1(
+        "\x00".join(parts).encode("utf-8", "surrogatepass"), usedforsecurity=False
+    ).hexdigest()

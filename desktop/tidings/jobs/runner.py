@@ -100,9 +100,15 @@ class JobRunner(QObject):
         self._progress_ready.connect(self._on_progress_ready, queued)
 
     # -- public -----------------------------------------------------------------------------------
-    def submit(self, fn: Callable[..., Any], *args: Any, on_done: Done | None = None,
-               on_error: Failed | None = None, on_progress: Progressed | None = None,
-               **kwargs: Any) -> Job:  # fmt: skip
+    def submit(
+        self,
+        fn: Callable[..., Any],
+        *args: Any,
+        on_done: Done | None = None,
+        on_error: Failed | None = None,
+        on_progress: Progressed | None = None,
+        **kwargs: Any,
+    ) -> Job:
         """Run `fn(*args, **kwargs)` on a worker; keyword values CANCEL and PROGRESS are filled in."""
         if self._closed:
             raise RuntimeError("The job runner is shut down.")

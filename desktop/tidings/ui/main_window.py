@@ -48,8 +48,14 @@ def describe_refresh(report: RefreshReport) -> str:
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, library: Library, runner: JobRunner, *, settings: QSettings | None = None,
-                 parent: QWidget | None = None):  # fmt: skip
+    def __init__(
+        self,
+        library: Library,
+        runner: JobRunner,
+        *,
+        settings: QSettings | None = None,
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent)
         self._library = library
         self._runner = runner
@@ -203,10 +209,12 @@ class MainWindow(QMainWindow):
 
     def _set_read(self, story_id: int, read: bool) -> None:
         self._runner.submit(
-            self._library.mark_read, [story_id], read,
+            self._library.mark_read,
+            [story_id],
+            read,
             on_done=functools.partial(self.on_story_read_changed, story_id, read),
             on_error=self.on_background_failed,
-        )  # fmt: skip
+        )
 
     def on_story_read_changed(self, story_id: int, read: bool, _changed: int) -> None:
         self.stories_model.set_read(story_id, read)
@@ -226,9 +234,14 @@ class MainWindow(QMainWindow):
         self.window_actions.refresh.setEnabled(False)
         self.statusBar().showMessage("Refreshing…")
         self._refresh_job = self._runner.submit(
-            refresh_feeds, self._library, cancel=CANCEL, progress=PROGRESS, on_done=self.on_refreshed,
-            on_error=self.on_refresh_failed, on_progress=self.on_refresh_progressed,
-        )  # fmt: skip
+            refresh_feeds,
+            self._library,
+            cancel=CANCEL,
+            progress=PROGRESS,
+            on_done=self.on_refreshed,
+            on_error=self.on_refresh_failed,
+            on_progress=self.on_refresh_progressed,
+        )
 
     def on_refresh_progressed(self, outcome: FeedOutcome, done: int, total: int) -> None:
         self.statusBar().showMessage(f"Refreshing… {done} of {total} feeds")
@@ -260,9 +273,12 @@ class MainWindow(QMainWindow):
     def add_feed(self, url: str, pick: int | None = None) -> None:
         self.statusBar().showMessage(f"Looking for the feed at {url}…")
         self._runner.submit(
-            self._library.add_feed, url, pick=pick,
-            on_done=self.on_feed_added, on_error=functools.partial(self.on_add_feed_failed, url),
-        )  # fmt: skip
+            self._library.add_feed,
+            url,
+            pick=pick,
+            on_done=self.on_feed_added,
+            on_error=functools.partial(self.on_add_feed_failed, url),
+        )
 
     def on_feed_added(self, feed: Feed) -> None:
         self.reload_feeds()
@@ -292,8 +308,13 @@ class MainWindow(QMainWindow):
         path, _kind = QFileDialog.getOpenFileName(self, "Import OPML", "", OPML_FILTER)
         if path:
             self.statusBar().showMessage(f"Importing {path}…")
-            self._runner.submit(import_opml_file, self._library, Path(path), on_done=self.on_opml_imported,
-                                on_error=functools.partial(self.on_job_failed, "Import OPML"))  # fmt: skip
+            self._runner.submit(
+                import_opml_file,
+                self._library,
+                Path(path),
+                on_done=self.on_opml_imported,
+                on_error=functools.partial(self.on_job_failed, "Import OPML"),
+            )
 
     def on_opml_imported(self, report: ImportReport) -> None:
         self.reload_feeds()
@@ -309,8 +330,13 @@ class MainWindow(QMainWindow):
     def on_export_opml_triggered(self) -> None:
         path, _kind = QFileDialog.getSaveFileName(self, "Export OPML", "subscriptions.opml", OPML_FILTER)
         if path:
-            self._runner.submit(export_opml_file, self._library, Path(path), on_done=self.on_opml_exported,
-                                on_error=functools.partial(self.on_job_failed, "Export OPML"))  # fmt: skip
+            self._runner.submit(
+                export_opml_file,
+                self._library,
+                Path(path),
+                on_done=self.on_opml_exported,
+                on_error=functools.partial(self.on_job_failed, "Export OPML"),
+            )
 
     def on_opml_exported(self, path: Path) -> None:
         self.statusBar().showMessage(f"Saved the subscription list to {path}.")

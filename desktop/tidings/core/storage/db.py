@@ -10,7 +10,8 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from ..errors import StoreError
+from tidings.core.errors import StoreError
+
 from .schema import MIGRATIONS
 
 APPLICATION_ID = 0x54494447  # "TIDG"

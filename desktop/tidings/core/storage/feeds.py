@@ -8,8 +8,8 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from ..errors import NotFoundError, UserInputError
-from ..models import Feed, FeedError, Folder
+from tidings.core.errors import NotFoundError, UserInputError
+from tidings.core.models import Feed, FeedError, Folder
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,8 +140,16 @@ def add_feed(
     cur = conn.execute(
         "INSERT INTO feeds (url, title, user_title, site_url, folder_id, position, added_at, opml_attrs, auth)"
         " VALUES (?, ?, ?, ?, ?, (SELECT coalesce(max(position), 0) + 1 FROM feeds), ?, ?, ?)",
-        (url, title, user_title or None, site_url, folder_id(conn, folder, folder_attrs), int(time.time()),
-         _attrs_json(opml_attrs), auth),
+        (
+            url,
+            title,
+            user_title or None,
+            site_url,
+            folder_id(conn, folder, folder_attrs),
+            int(time.time()),
+            _attrs_json(opml_attrs),
+            auth,
+        ),
     )
     return int(cur.lastrowid or 0)
 
@@ -150,7 +158,9 @@ def _attrs_json(attrs: tuple[tuple[str, str], ...] | None) -> str | None:
     return json.dumps([list(a) for a in attrs], ensure_ascii=False) if attrs else None
 
 
-_FEED_SELECT = _FOLDER_PATHS + """
+_FEED_SELECT = (
+    _FOLDER_PATHS
+    + """
 SELECT f.id, f.url, coalesce(f.user_title, nullif(f.title, ''), f.url) AS title, d.path AS folder,
        f.site_url, f.description, f.icon_url, f.last_checked, f.next_check, f.error_message, f.error_at,
        f.error_count, f.auth,
@@ -158,6 +168,7 @@ SELECT f.id, f.url, coalesce(f.user_title, nullif(f.title, ''), f.url) AS title,
        (SELECT count(*) FROM stories s WHERE s.feed_id = f.id) AS total
 FROM feeds f LEFT JOIN tree d ON d.id = f.folder_id
 """
+)
 
 
 def list_feeds(conn: sqlite3.Connection) -> list[Feed]:
@@ -191,10 +202,20 @@ def _feed(r: sqlite3.Row) -> Feed:
     if r["error_message"]:
         error = FeedError(r["error_message"], when(r["error_at"]) or datetime.now(UTC), r["error_count"])
     return Feed(
-        id=r["id"], url=r["url"], title=r["title"], folder=r["folder"], site_url=r["site_url"],
-        description=r["description"], icon_url=r["icon_url"], unread=r["unread"], total=r["total"],
-        last_checked=when(r["last_checked"]), next_check=when(r["next_check"]), error=error, auth=r["auth"],
-    )  # fmt: skip
+        id=r["id"],
+        url=r["url"],
+        title=r["title"],
+        folder=r["folder"],
+        site_url=r["site_url"],
+        description=r["description"],
+        icon_url=r["icon_url"],
+        unread=r["unread"],
+        total=r["total"],
+        last_checked=when(r["last_checked"]),
+        next_check=when(r["next_check"]),
+        error=error,
+        auth=r["auth"],
+    )
 
 
 def rename_feed(conn: sqlite3.Connection, feed_id: int, title: str) -> None:
@@ -243,9 +264,14 @@ def record_success(
 
 
 def record_metadata(
-    conn: sqlite3.Connection, feed_id: int, *, title: str, site_url: str | None, description: str,
+    conn: sqlite3.Connection,
+    feed_id: int,
+    *,
+    title: str,
+    site_url: str | None,
+    description: str,
     icon_url: str | None,
-) -> None:  # fmt: skip
+) -> None:
     conn.execute(
         "UPDATE feeds SET title = coalesce(nullif(?, ''), title), site_url = coalesce(?, site_url),"
         " description = ?, icon_url = coalesce(?, icon_url) WHERE id = ?",

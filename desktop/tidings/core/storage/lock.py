@@ -7,14 +7,15 @@ processes from doing the same long job at once (two refreshes, two windows) and 
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from ..errors import StoreBusyError
+from tidings.core.errors import StoreBusyError
 
-if os.name == "nt":  # pragma: no cover - exercised on Windows builds only
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows builds only
     import msvcrt
 
     def _try_lock(fd: int) -> bool:

@@ -7,9 +7,10 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..errors import NotFoundError, UserInputError
-from ..models import SearchHit, Story
-from ..update import StoryRow
+from tidings.core.errors import NotFoundError, UserInputError
+from tidings.core.models import SearchHit, Story
+from tidings.core.update import StoryRow
+
 from .feeds import when
 
 
@@ -18,6 +19,9 @@ class StoryFilter:
     feed_ids: tuple[int, ...] | None = None
     unread: bool = False
     starred: bool = False
+
+
+ALL = StoryFilter()
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,10 +40,24 @@ def existing_hashes(conn: sqlite3.Connection, feed_id: int) -> dict[str, str]:
 def insert(conn: sqlite3.Connection, feed_id: int, rows: Iterable[StoryRow]) -> int:
     now = int(time.time())
     params = [
-        (feed_id, r.uid, r.url, r.title, r.author, r.summary, r.content, r.text, r.image_url, r.published,
-         r.updated, now, r.published if r.published is not None else now, r.content_hash)
+        (
+            feed_id,
+            r.uid,
+            r.url,
+            r.title,
+            r.author,
+            r.summary,
+            r.content,
+            r.text,
+            r.image_url,
+            r.published,
+            r.updated,
+            now,
+            r.published if r.published is not None else now,
+            r.content_hash,
+        )
         for r in rows
-    ]  # fmt: skip
+    ]
     if not params:
         return 0
     last = conn.execute("SELECT coalesce(max(id), 0) FROM stories").fetchone()[0]
@@ -48,17 +66,32 @@ def insert(conn: sqlite3.Connection, feed_id: int, rows: Iterable[StoryRow]) -> 
         " updated, added_at, sort_time, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         params,
     )
-    conn.execute("INSERT INTO stories_fts (rowid, title, text) SELECT id, title, text FROM stories WHERE id > ?", (last,))
+    conn.execute(
+        "INSERT INTO stories_fts (rowid, title, text) SELECT id, title, text FROM stories WHERE id > ?",
+        (last,),
+    )
     return len(params)
 
 
 def update(conn: sqlite3.Connection, feed_id: int, rows: Iterable[StoryRow]) -> int:
     """Update changed entries in place: their id, read and starred state stay."""
     params = [
-        (r.url, r.title, r.author, r.summary, r.content, r.text, r.image_url, r.published, r.updated,
-         r.content_hash, feed_id, r.uid)
+        (
+            r.url,
+            r.title,
+            r.author,
+            r.summary,
+            r.content,
+            r.text,
+            r.image_url,
+            r.published,
+            r.updated,
+            r.content_hash,
+            feed_id,
+            r.uid,
+        )
         for r in rows
-    ]  # fmt: skip
+    ]
     conn.executemany(
         "UPDATE stories SET url = ?, title = ?, author = ?, summary = ?, content = ?, text = ?, image_url = ?,"
         " published = coalesce(?, published), updated = ?, content_hash = ? WHERE feed_id = ? AND uid = ?",
@@ -109,7 +142,8 @@ def count(conn: sqlite3.Connection, flt: StoryFilter) -> int:
 
 def get(conn: sqlite3.Connection, story_id: int) -> Story:
     row = conn.execute(
-        _LIST.replace("s.author,", "s.author, s.summary, s.content, s.text, s.image_url,") + " WHERE s.id = ?",
+        _LIST.replace("s.author,", "s.author, s.summary, s.content, s.text, s.image_url,")
+        + " WHERE s.id = ?",
         (story_id,),
     ).fetchone()
     if row is None:
@@ -120,24 +154,41 @@ def get(conn: sqlite3.Connection, story_id: int) -> Story:
 def _story(r: sqlite3.Row, *, full: bool = False) -> Story:
     extra = {}
     if full:
-        extra = {"summary_html": r["summary"], "content_html": r["content"], "text": r["text"],
-                 "image_url": r["image_url"]}  # fmt: skip
+        extra = {
+            "summary_html": r["summary"],
+            "content_html": r["content"],
+            "text": r["text"],
+            "image_url": r["image_url"],
+        }
     return Story(
-        id=r["id"], feed_id=r["feed_id"], title=r["title"], url=r["url"], published=when(r["published"]),
-        read=bool(r["is_read"]), starred=bool(r["is_starred"]), feed_title=r["feed_title"], author=r["author"],
+        id=r["id"],
+        feed_id=r["feed_id"],
+        title=r["title"],
+        url=r["url"],
+        published=when(r["published"]),
+        read=bool(r["is_read"]),
+        starred=bool(r["is_starred"]),
+        feed_title=r["feed_title"],
+        author=r["author"],
         **extra,
-    )  # fmt: skip
+    )
 
 
-def set_flag(conn: sqlite3.Connection, story_ids: Iterable[int], *, read: bool | None = None,
-             starred: bool | None = None) -> int:  # fmt: skip
+def set_flag(
+    conn: sqlite3.Connection,
+    story_ids: Iterable[int],
+    *,
+    read: bool | None = None,
+    starred: bool | None = None,
+) -> int:
     column, value = ("is_read", read) if read is not None else ("is_starred", starred)
     ids = list(story_ids)
     changed = 0
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         cur = conn.execute(
-            f"UPDATE stories SET {column} = ? WHERE id IN ({','.join('?' * len(chunk))})", [int(bool(value)), *chunk]
+            f"UPDATE stories SET {column} = ? WHERE id IN ({','.join('?' * len(chunk))})",
+            [int(bool(value)), *chunk],
         )
         changed += cur.rowcount
     return changed
@@ -151,8 +202,14 @@ def mark_all_read(conn: sqlite3.Connection, flt: StoryFilter) -> list[int]:
     return ids
 
 
-def search(conn: sqlite3.Connection, query: str, flt: StoryFilter, *, limit: int = 50,
-           marks: tuple[str, str] = ("[", "]")) -> list[SearchHit]:  # fmt: skip
+def search(
+    conn: sqlite3.Connection,
+    query: str,
+    flt: StoryFilter,
+    *,
+    limit: int = 50,
+    marks: tuple[str, str] = ("[", "]"),
+) -> list[SearchHit]:
     """FTS5 search over title and text, best first, with a snippet around the match."""
     match = fts_query(query)
     where, args = _where(flt)

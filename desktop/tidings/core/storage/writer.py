@@ -7,6 +7,7 @@ future resolves only after its batch committed: what was acknowledged is on disk
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import sqlite3
 import threading
@@ -15,7 +16,8 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..errors import StoreBusyError, StoreError
+from tidings.core.errors import StoreBusyError, StoreError
+
 from .db import connect
 
 T = TypeVar("T")
@@ -76,7 +78,9 @@ class Writer:
         return keep_going
 
 
-def _commit(conn: sqlite3.Connection, items: list[tuple[Callable[[sqlite3.Connection], Any], Future[Any]]]) -> None:
+def _commit(
+    conn: sqlite3.Connection, items: list[tuple[Callable[[sqlite3.Connection], Any], Future[Any]]]
+) -> None:
     results: list[tuple[Future[Any], Any, BaseException | None]] = []
     try:
         conn.execute("BEGIN IMMEDIATE")
@@ -85,9 +89,9 @@ def _commit(conn: sqlite3.Connection, items: list[tuple[Callable[[sqlite3.Connec
         conn.execute("COMMIT")
     except sqlite3.Error as exc:
         _rollback(conn)
-        error = _store_error(exc)
+        failure = _store_error(exc)
         for _work, future in items:
-            future.set_exception(error)
+            future.set_exception(failure)
         return
     for future, value, error in results:
         if error is None:
@@ -96,7 +100,9 @@ def _commit(conn: sqlite3.Connection, items: list[tuple[Callable[[sqlite3.Connec
             future.set_exception(error)
 
 
-def _one(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], Any]) -> tuple[Any, BaseException | None]:
+def _one(
+    conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], Any]
+) -> tuple[Any, BaseException | None]:
     conn.execute("SAVEPOINT work")
     try:
         value = work(conn)
@@ -109,10 +115,8 @@ def _one(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], Any]) ->
 
 
 def _rollback(conn: sqlite3.Connection) -> None:
-    try:
+    with contextlib.suppress(sqlite3.Error):
         conn.execute("ROLLBACK")
-    except sqlite3.Error:
-        pass
 
 
 def _store_error(exc: sqlite3.Error) -> StoreError:

@@ -429,3 +429,19 @@ def test_any_crash_inside_a_parser_becomes_feed_parse_error(monkeypatch: pytest.
     monkeypatch.setattr(feeds.feedparser, "parse", explode)
     with pytest.raises(FeedParseError, match=r"could not be read \(RuntimeError: boom\)"):
         parse_feed(b"<rss><channel><title>x</title></channel></rss>", fast=False)
+
+
+def test_an_external_dtd_is_never_read(tmp_path: Path) -> None:
+    dtd = tmp_path / "ext.dtd"
+    dtd.write_text('<!ENTITY secret "TOPSECRET-LEAK"><!ATTLIST title leak CDATA "TOPSECRET-DEFAULT">')
+    body = (
+        f'<?xml version="1.0"?>\n<!DOCTYPE rss SYSTEM "{dtd.as_uri()}">\n'
+        '<rss version="2.0"><channel><title>t</title><item><title>x</title><guid>1</guid>'
+        "<description>&secret;</description></item></channel></rss>"
+    ).encode()
+    for fast in (True, False):
+        try:
+            feed = parse_feed(body, url="http://example.org/", fast=fast)
+        except FeedParseError:
+            continue
+        assert "TOPSECRET" not in repr(feed)

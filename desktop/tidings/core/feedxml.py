@@ -15,13 +15,14 @@ from __future__ import annotations
 import contextlib
 import html
 import re
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
 
 from lxml import etree
+
+from .xmlsafe import safe_parser
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 RSS10 = "{http://purl.org/rss/1.0/}"
@@ -64,7 +65,6 @@ _C1 = re.compile("[\x80-\x9f]")
 _C1_CHARS = tuple(chr(code) for code in range(0x80, 0xA0))
 _CP1252 = {c: bytes([c]).decode("cp1252") for c in range(0x80, 0xA0) if c not in b"\x81\x8d\x8f\x90\x9d"}
 NO_IMAGE = 99
-_local = threading.local()
 _KEYS: dict[str, str] = {}
 
 
@@ -116,29 +116,11 @@ def parse_fast(body: bytes, url: str | None) -> FeedDraft | None:
     """
     if _DOCTYPE.match(body) or b"<!ENTITY" in body:
         return None  # documents with a DTD are feedparser's (`feeds` drops risky entity declarations)
-    root = etree.fromstring(body, _parser())
+    root = etree.fromstring(body, safe_parser())
     if root.getroottree().docinfo.doctype:
         return None
     reader = _ROOT_READERS.get(root.tag) or (_read_rss if _element_key(root) == "rss" else None)
     return reader(root, _Context(url, b"xml:base" in body)) if reader else None
-
-
-def _parser() -> Any:
-    """lxml parsers must not be shared between threads: one per thread."""
-    parser = getattr(_local, "parser", None)
-    if parser is None:
-        parser = etree.XMLParser(
-            resolve_entities=False,
-            no_network=True,
-            load_dtd=False,
-            huge_tree=False,
-            recover=False,
-            remove_comments=True,
-            remove_pis=True,
-            collect_ids=False,
-        )
-        _local.parser = parser
-    return parser
 
 
 @dataclass(slots=True)

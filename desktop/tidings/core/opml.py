@@ -24,6 +24,7 @@ from lxml import etree
 
 from tidings.core.errors import OPMLError
 from tidings.core.models import OPMLDocument, Outline
+from tidings.core.xmlsafe import safe_parser
 
 MAX_OPML_BYTES = 50 * 1024 * 1024
 
@@ -65,7 +66,7 @@ def _parse_xml(data: bytes) -> Any:
     if len(data) > MAX_OPML_BYTES:
         raise OPMLError("This file is too large to be an OPML subscription list.")
     try:
-        root = etree.fromstring(data, _parser(recover=False))
+        root = etree.fromstring(data, safe_parser(recover=False))
     except etree.XMLSyntaxError:
         root = _parse_broken(data)
     _refuse_entities(root)
@@ -75,29 +76,12 @@ def _parse_xml(data: bytes) -> Any:
 def _parse_broken(data: bytes) -> Any:
     """Second chance for the slightly broken OPML some readers write (bare `&`, HTML entities)."""
     try:
-        root = etree.fromstring(_repair(data), _parser(recover=True))
+        root = etree.fromstring(_repair(data), safe_parser(recover=True))
     except etree.XMLSyntaxError:
         root = None
     if root is None:
         raise OPMLError(NOT_OPML)
     return root
-
-
-def _parser(*, recover: bool) -> Any:
-    # WORKAROUND: never add collect_ids=False here. With lxml 6.1.3 / libxml2 2.14 it makes the parser read
-    # the external DTD subset despite load_dtd=False and resolve its entities into attribute values (found
-    # here, not yet reported upstream). test_external_dtd_is_never_read guards this.
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        attribute_defaults=False,
-        huge_tree=False,
-        recover=recover,
-        remove_comments=True,
-        remove_pis=True,
-    )
 
 
 def _refuse_entities(root: Any) -> None:

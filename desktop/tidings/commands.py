@@ -16,6 +16,7 @@ from .core.errors import UserInputError
 from .core.library import Library
 from .core.models import Feed, RefreshReport, Story
 from .core.paths import data_dir
+from .core.sanitize import html_to_text
 from .core.storage.stories import StoryFilter
 
 
@@ -191,7 +192,7 @@ def _story_json(story: Story, full: bool = False) -> dict[str, Any]:
     if full:
         data |= {
             "author": story.author,
-            "text": story.text,
+            "text": html_to_text(story.content_html or story.summary_html),
             "content_html": story.content_html,
             "summary_html": story.summary_html,
             "image_url": story.image_url,
@@ -227,7 +228,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     if story.url:
         print(story.url)
     print()
-    print(story.text or "(This story has no text in the feed.)")
+    text = html_to_text(story.content_html or story.summary_html)
+    print(text or "(This story has no text in the feed.)")
     return 0
 
 

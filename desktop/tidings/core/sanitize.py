@@ -137,6 +137,19 @@ def html_to_text(fragment: str, limit: int = 200_000) -> str:
     return _CONTROLS.sub("", "\n\n".join(p for p in paragraphs if p))[:limit]
 
 
+def search_text(fragment: str, limit: int = 200_000) -> str:
+    """The words of an HTML fragment on one line, for the search index: no paragraph structure, so it
+    costs a third less than `html_to_text` on the thousands of entries of a first refresh."""
+    text = fragment[: limit * 4]
+    if "<" in text:
+        text = _COMMENT.sub("", text) if "<!--" in text else text
+        text = _INVISIBLE.sub(" ", text)
+        text = _TAG.sub(" ", text)
+    if "&" in text:
+        text = html.unescape(text)
+    return _CONTROLS.sub("", " ".join(text.split()))[:limit]
+
+
 def plain_text(value: str) -> str:
     """One line of plain text from a possibly-HTML string (titles, authors)."""
     return " ".join(html_to_text(value).split())

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .models import ParsedEntry, ParsedFeed
-from .sanitize import clean_line, html_to_text
+from .sanitize import clean_line, search_text
 
 MAX_TITLE = 1_000
 MAX_FIELD = 2 * 1024 * 1024
@@ -17,7 +17,7 @@ MAX_FIELD = 2 * 1024 * 1024
 
 @dataclass(frozen=True, slots=True)
 class StoryRow:
-    """One entry ready for the store. `published`/`updated` are Unix seconds."""
+    """One entry ready for the store. `published`/`updated` are Unix seconds; `text` is for search."""
 
     uid: str
     url: str | None
@@ -97,7 +97,7 @@ def to_row(uid: str, entry: ParsedEntry) -> StoryRow:
         author=clean_line(entry.author)[:MAX_TITLE] if entry.author else None,
         summary=summary,
         content=content,
-        text=html_to_text(content or summary),
+        text=search_text(content or summary),
         image_url=entry.image_url,
         published=published,
         updated=_seconds(entry.updated),

@@ -259,3 +259,16 @@ def test_a_feed_behind_basic_auth_uses_the_stored_secret(library: Library, serve
     library.credentials.set(feed_id, Secret("basic", "user", "pass"))
     library.write(lambda c: feed_store.set_auth(c, feed_id, "basic"))
     assert library.refresh([feed_id]).outcomes[0].status == "updated"
+
+
+def test_every_refreshed_story_is_in_the_search_index(library: Library, server: LoopbackServer) -> None:
+    for name in FORMATS:
+        server.serve(f"/{name}", read_data("refresh", name))
+        subscribe(library, server.url(f"/{name}"))
+    library.refresh()
+    conn = library.reader()
+    stories = conn.execute("SELECT count(*) FROM stories").fetchone()[0]
+    indexed = conn.execute("SELECT count(*) FROM stories_fts_docsize").fetchone()[0]
+    assert stories == indexed == 60
+    library.write(lambda c: c.execute("INSERT INTO stories_fts (stories_fts) VALUES ('integrity-check')"))
+    assert library.search("Brandmeldeanlagenalarm")  # a word of the RSS 0.91 fixture

@@ -48,7 +48,7 @@ class Library:
         self.path = folder / DB_NAME
         self.credentials = credentials or MemoryCredentials()
         self.policy = policy or FetchPolicy()
-        self.writer = Writer(self.path)
+        self.writer = Writer(self.path, before_commit=story_store.index_pending)
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()

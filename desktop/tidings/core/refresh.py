@@ -275,7 +275,7 @@ def _store_feed(
 ) -> Callable[[sqlite3.Connection], tuple[int, int]]:
     def work(conn: sqlite3.Connection) -> tuple[int, int]:
         new, changed = decide(story_store.existing_hashes(conn, feed_id), prepared.rows)
-        story_store.insert(conn, feed_id, new)
+        story_store.insert(conn, feed_id, new, index=False)  # indexed once per writer batch
         story_store.update(conn, feed_id, changed)
         feed_store.record_metadata(
             conn,

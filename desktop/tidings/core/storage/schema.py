@@ -65,6 +65,9 @@ CREATE INDEX stories_starred ON stories (is_starred) WHERE is_starred;
 CREATE VIRTUAL TABLE stories_fts USING fts5 (
     title, text, content='stories', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
 );
+-- Merge index segments in bigger, rarer steps: cheaper while a refresh adds thousands of rows at once.
+INSERT INTO stories_fts (stories_fts, rank) VALUES ('automerge', 8);
+INSERT INTO stories_fts (stories_fts, rank) VALUES ('crisismerge', 64);
 -- New rows are indexed by storage.stories.insert in one statement per batch: a per-row trigger made
 -- FTS5 three times slower on a first refresh.
 CREATE TRIGGER stories_fts_delete AFTER DELETE ON stories BEGIN

@@ -37,7 +37,9 @@ def existing_hashes(conn: sqlite3.Connection, feed_id: int) -> dict[str, str]:
     return {r[0]: r[1] for r in rows}
 
 
-def insert(conn: sqlite3.Connection, feed_id: int, rows: Iterable[StoryRow]) -> int:
+def insert(conn: sqlite3.Connection, feed_id: int, rows: Iterable[StoryRow], *, index: bool = True) -> int:
+    """Store new stories. With `index=False` the caller promises `index_pending` before the commit
+    (the writer does it once per batch: one big FTS insert is cheaper than many small ones)."""
     now = int(time.time())
     params = [
         (
@@ -60,17 +62,25 @@ def insert(conn: sqlite3.Connection, feed_id: int, rows: Iterable[StoryRow]) -> 
     ]
     if not params:
         return 0
-    last = conn.execute("SELECT coalesce(max(id), 0) FROM stories").fetchone()[0]
     conn.executemany(
         "INSERT INTO stories (feed_id, uid, url, title, author, summary, content, text, image_url, published,"
         " updated, added_at, sort_time, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         params,
     )
-    conn.execute(
-        "INSERT INTO stories_fts (rowid, title, text) SELECT id, title, text FROM stories WHERE id > ?",
-        (last,),
-    )
+    if index:
+        index_pending(conn)
     return len(params)
+
+
+def index_pending(conn: sqlite3.Connection) -> None:
+    """Add to the search index every story newer than the newest one indexed.
+
+    Ids only grow (one writer, INTEGER PRIMARY KEY), and FTS5 keeps one docsize row per indexed story, so
+    the newest indexed id is a B-tree lookup away."""
+    conn.execute(
+        "INSERT INTO stories_fts (rowid, title, text) SELECT id, title, text FROM stories"
+        " WHERE id > (SELECT coalesce(max(id), 0) FROM stories_fts_docsize)"
+    )
 
 
 def update(conn: sqlite3.Connection, feed_id: int, rows: Iterable[StoryRow]) -> int:

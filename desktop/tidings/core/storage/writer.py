@@ -26,8 +26,9 @@ MAX_BATCH = 64
 
 
 class Writer:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, before_commit: Callable[[sqlite3.Connection], None] | None = None):
         self.path = path
+        self._before_commit = before_commit
         self._queue: queue.Queue[Any] = queue.Queue()
         self._ready: Future[None] = Future()
         self._thread = threading.Thread(target=self._run, name="tidings-writer", daemon=True)
@@ -74,18 +75,22 @@ class Writer:
         keep_going = _STOP not in items
         work = [item for item in items if item is not _STOP]
         if work:
-            _commit(conn, work)
+            _commit(conn, work, self._before_commit)
         return keep_going
 
 
 def _commit(
-    conn: sqlite3.Connection, items: list[tuple[Callable[[sqlite3.Connection], Any], Future[Any]]]
+    conn: sqlite3.Connection,
+    items: list[tuple[Callable[[sqlite3.Connection], Any], Future[Any]]],
+    before_commit: Callable[[sqlite3.Connection], None] | None,
 ) -> None:
     results: list[tuple[Future[Any], Any, BaseException | None]] = []
     try:
         conn.execute("BEGIN IMMEDIATE")
         for work, future in items:
             results.append((future, *_one(conn, work)))
+        if before_commit is not None:
+            before_commit(conn)
         conn.execute("COMMIT")
     except sqlite3.Error as exc:
         _rollback(conn)

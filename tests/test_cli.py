@@ -173,3 +173,50 @@ def test_the_data_dir_comes_from_the_environment(tmp_path: Path) -> None:
     )
     assert out.returncode == 0 and "No feeds yet" in out.stdout
     assert (tmp_path / "envlib" / "tidings.sqlite3").exists()
+
+
+def test_a_second_refresh_waits_for_the_first_with_a_clear_message(tmp_path: Path) -> None:
+    from tidings.core.storage.lock import FileLock
+
+    data = tmp_path / "lib"
+    assert tidings(data, "feeds").returncode == 0
+    holder = FileLock(data / "refresh.lock", "refreshing feeds")
+    holder.acquire()  # as a running refresh (or window) would
+    try:
+        out = tidings(data, "refresh", "--wait", "1")
+    finally:
+        holder.release()
+    assert out.returncode == 1
+    lines = out.stderr.strip().splitlines()
+    assert lines[0].startswith("tidings: Waiting for another Tidings process (pid ")
+    assert "is refreshing feeds in" in lines[-1] and "try again" in lines[-1]
+    assert tidings(data, "refresh").returncode == 0  # once it is free, it runs
+
+
+def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
+    data = tmp_path / "lib"
+    opml = "".join(f'<outline text="f{i}" xmlUrl="https://example.org/{i}.xml"/>' for i in range(40))
+    for half in (0, 1):
+        (tmp_path / f"{half}.opml").write_text(
+            f'<opml version="2.0"><head/><body>{opml.replace(".xml", f"-{half}.xml")}</body></opml>'
+        )
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tidings",
+                "--data-dir",
+                str(data),
+                "import-opml",
+                str(tmp_path / f"{half}.opml"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for half in (0, 1)
+    ]
+    results = [(p.communicate(timeout=60)[1], p.returncode) for p in procs]
+    assert [code for _err, code in results] == [0, 0], results
+    feeds = json.loads(tidings(data, "feeds", "--json").stdout)
+    assert len(feeds) == 80 and len({f["url"] for f in feeds}) == 80

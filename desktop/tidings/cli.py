@@ -52,6 +52,13 @@ def _subscriptions(sub: Any) -> None:
     p = sub.add_parser("refresh", help="fetch new stories")
     p.add_argument("feeds", nargs="*", metavar="FEED")
     p.add_argument("--force", action="store_true", help="also feeds that asked to be left alone for now")
+    p.add_argument(
+        "--wait",
+        type=float,
+        default=600,
+        metavar="SECONDS",
+        help="how long to wait for another Tidings that is refreshing this library (default 600)",
+    )
     p.add_argument("--json", action="store_true")
 
 

@@ -100,7 +100,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     with opened(args) as lib:
         ids = [lib.find_feed(ref) for ref in args.feeds] or None
         lock = lib.lock("refresh", "refreshing feeds")
-        lock.acquire(timeout=600, on_wait=_warn)
+        lock.acquire(timeout=max(args.wait, 0), on_wait=_warn)
         try:
             report = lib.refresh(ids, force=args.force)
         finally:

@@ -272,3 +272,25 @@ def test_every_refreshed_story_is_in_the_search_index(library: Library, server: 
     assert stories == indexed == 60
     library.write(lambda c: c.execute("INSERT INTO stories_fts (stories_fts) VALUES ('integrity-check')"))
     assert library.search("Brandmeldeanlagenalarm")  # a word of the RSS 0.91 fixture
+
+
+def test_a_crash_inside_the_parser_is_that_feeds_error(
+    library: Library, server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tidings.core import feeds
+
+    real = feeds.parse_feed
+
+    def fragile(body: bytes, **kwargs: object) -> object:
+        if b"Lunar Phase" in body:
+            raise RecursionError("deep inside a parser")
+        return real(body, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(feeds, "parse_feed", fragile)
+    server.serve("/crash.xml", read_data("refresh", "rss20.xml"))
+    server.serve("/fine.xml", read_data("refresh", "atom10.xml"))
+    crash, fine = subscribe(library, server.url("/crash.xml")), subscribe(library, server.url("/fine.xml"))
+    by_id = {o.feed_id: o for o in library.refresh().outcomes}
+    assert by_id[fine].status == "updated" and library.feed(fine).total == 15
+    assert by_id[crash].status == "error" and "parser failed (RecursionError)" in (by_id[crash].error or "")
+    assert library.feed(crash).total == 0 and library.feed(crash).error is not None

@@ -20,6 +20,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from statistics import median
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,16 +37,25 @@ def main() -> int:
     try:
         base = f"http://127.0.0.1:{port}"
         (work / "feeds.opml").write_bytes(urllib.request.urlopen(base + "/feeds.opml").read())
-        data = work / "data"
-        run_tidings(data, "import-opml", str(work / "feeds.opml"))
         compile_bytecode()
-        for label in ("first", "second"):
-            urllib.request.urlopen(base + "/control/reset-stats").read()
-            server_cpu = process_cpu(server.pid)
-            figures = timed_refresh(data)
-            figures["server_cpu"] = process_cpu(server.pid) - server_cpu
-            stats = json.loads(urllib.request.urlopen(base + "/stats").read())
-            report(label, figures, stats)
+        results: dict[str, list[dict[str, float]]] = {"first": [], "second": []}
+        for run in range(1, args.runs + 1):
+            data = work / f"data-{run}"
+            run_tidings(data, "import-opml", str(work / "feeds.opml"))
+            for label in ("first", "second"):
+                urllib.request.urlopen(base + "/control/reset-stats").read()
+                server_cpu = process_cpu(server.pid)
+                figures = timed_refresh(data)
+                figures["server_cpu"] = process_cpu(server.pid) - server_cpu
+                stats = json.loads(urllib.request.urlopen(base + "/stats").read())
+                report(f"run {run}, {label}", figures, stats)
+                results[label].append(figures)
+        for label, runs in results.items():
+            print(
+                f"median of {len(runs)}, {label} refresh: wall {median(r['wall'] for r in runs):.2f} s, "
+                f"CPU {median(r['cpu'] for r in runs):.2f} s, peak memory "
+                f"{median(r['tree_peak_pss_mb'] for r in runs):.0f} MB PSS"
+            )
         stories = json.loads(run_tidings(data, "stories", "--limit", "1", "--json"))
         print(
             f"store: {data / 'tidings.sqlite3'} ({(data / 'tidings.sqlite3').stat().st_size / 1e6:.0f} MB),"
@@ -82,6 +92,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--hosts", type=int, default=16)
     p.add_argument("--shared", default=str(ROOT.parent / "shared"))
     p.add_argument("--keep", action="store_true", help="keep the temporary data folder")
+    p.add_argument(
+        "--runs", type=int, default=3, help="fresh libraries to refresh twice each (median printed)"
+    )
     return p.parse_args()
 
 

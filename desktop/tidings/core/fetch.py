@@ -76,7 +76,7 @@ class Fetcher:
             lambda: asyncio.Semaphore(self.policy.per_host)
         )
         self._transport = transport or H11Transport(
-            ssl_context=_ssl_context(),
+            ssl_context=_ssl_context,
             connect_timeout=self.policy.connect_timeout,
             read_timeout=self.policy.read_timeout,
             max_idle_per_origin=self.policy.per_host,

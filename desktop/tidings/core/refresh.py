@@ -104,6 +104,9 @@ class RefreshRun:
     cancel: threading.Event = field(default_factory=threading.Event)
     progress: Progress | None = None
 
+    def __post_init__(self) -> None:
+        self._pending: list[concurrent.futures.Future[object]] = []
+
     def run(self, states: list[FeedState]) -> RefreshReport:
         """Refresh `states` (blocking; call from a worker thread or the CLI)."""
         started = time.monotonic()
@@ -137,6 +140,7 @@ class RefreshRun:
                 if self.progress:
                     self.progress(outcome, len(outcomes), len(states))
             watcher.cancel()
+        await self._settle()
         return outcomes
 
     async def _cancel_when_asked(self, tasks: list[asyncio.Task[FeedOutcome]]) -> None:
@@ -166,11 +170,11 @@ class RefreshRun:
     async def _store(self, pool: ParsePool, state: FeedState, result: FetchResult) -> FeedOutcome:
         next_check = _next_check(result.max_age)
         if result.not_modified:
-            await self._write(_record_ok(state.id, result, next_check, None, result.moved_to))
+            self._later(_record_ok(state.id, result, next_check, None, result.moved_to))
             return FeedOutcome(state.id, state.url, "not-modified", http_status=304, moved_to=result.moved_to)
         body_hash = _body_hash(result)
         if body_hash == state.body_hash:
-            await self._write(_record_ok(state.id, result, next_check, body_hash, result.moved_to))
+            self._later(_record_ok(state.id, result, next_check, body_hash, result.moved_to))
             return FeedOutcome(
                 state.id, state.url, "unchanged", http_status=result.status, moved_to=result.moved_to
             )
@@ -207,8 +211,24 @@ class RefreshRun:
         )
         return FeedOutcome(state.id, state.url, "error", http_status=status, error=message)
 
+    def _later(self, work: Callable[[sqlite3.Connection], object]) -> None:
+        """Queue bookkeeping (validators, times) without waiting: a refresh of unchanged feeds is a
+        thousand of these, and each wait cost the event loop a round trip to the writer thread."""
+        self._pending.append(self.writer.submit(work))
+
+    async def _settle(self) -> None:
+        """Wait for the queued bookkeeping; a store failure there fails the refresh in words."""
+        pending, self._pending = self._pending, []
+        if pending:
+            await asyncio.get_running_loop().run_in_executor(None, _all_done, pending)
+
     async def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
         return await asyncio.wrap_future(self.writer.submit(work))
+
+
+def _all_done(futures: list[concurrent.futures.Future[object]]) -> None:
+    for future in futures:
+        future.result()  # raises the first StoreError
 
 
 def _request(state: FeedState, secret: Secret | None) -> FetchRequest:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import h11
 import httpx
@@ -24,7 +24,7 @@ class H11Transport(httpx.AsyncBaseTransport):
     def __init__(
         self,
         *,
-        ssl_context: ssl.SSLContext | None = None,
+        ssl_context: Callable[[], ssl.SSLContext] | None = None,
         connect_timeout: float = 10.0,
         read_timeout: float = 30.0,
         max_idle_per_origin: int = 4,
@@ -79,7 +79,8 @@ class H11Transport(httpx.AsyncBaseTransport):
         scheme, host, port = origin
         context = None
         if scheme == "https":
-            context = self._ssl or ssl.create_default_context()
+            # made on first use: loading the CA bundle costs ~70 ms of CPU, and most feeds are one host of many
+            context = self._ssl() if self._ssl else ssl.create_default_context()
         try:
             async with asyncio.timeout(self._connect_timeout):
                 reader, writer = await asyncio.open_connection(

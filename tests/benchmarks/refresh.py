@@ -20,8 +20,8 @@ import tempfile
 import threading
 import time
 import urllib.request
-from statistics import median
 from pathlib import Path
+from statistics import median
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -230,3 +230,32 @@ def test_a_server_that_does_not_speak_http_is_an_error_in_words(server: Loopback
     server.routes["/garbage"] = garbage
     with pytest.raises(FetchError, match=r"not HTTP|broke off"):
         fetch(FetchRequest(server.url("/garbage")))
+
+
+def test_an_untrusted_certificate_is_refused_in_words() -> None:
+    """TLS is verified: a self-signed loopback server is not trusted (and nothing is downgraded to http)."""
+    import ssl
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from tests.loopback import DATA
+
+    class Quiet(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(DATA / "tls" / "cert.pem", DATA / "tls" / "key.pem")
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(FetchError, match="could not be verified"):
+            fetch(FetchRequest(f"https://127.0.0.1:{httpd.server_address[1]}/feed.xml"))
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -220,3 +221,17 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
     assert [code for _err, code in results] == [0, 0], results
     feeds = json.loads(tidings(data, "feeds", "--json").stdout)
     assert len(feeds) == 80 and len({f["url"] for f in feeds}) == 80
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the display check is for Linux desktops")
+def test_without_a_display_the_window_says_so(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    out = subprocess.run(
+        [sys.executable, "-m", "tidings", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env,
+    )
+    assert out.returncode == 1 and "There is no display" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1

@@ -115,11 +115,24 @@ def run(argv: list[str]) -> int:
 
 
 def _open_window(args: argparse.Namespace) -> int:
+    if _no_display():  # Qt would abort the process with a page about platform plugins
+        return fail(
+            "There is no display to open the window on (DISPLAY and WAYLAND_DISPLAY are not set); "
+            "the commands work without one: see `tidings --help`."
+        )
     try:
         from .ui.app import run_app
     except ImportError as exc:
         return fail(f"The window cannot start: Qt is not available ({exc}).")
     return run_app(args.data_dir)
+
+
+def _no_display() -> bool:
+    import os
+
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return False
+    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def _quiet_stdout() -> None:

@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from .models import ParsedEntry, ParsedFeed
 from .sanitize import clean_line, search_text
@@ -15,9 +16,11 @@ MAX_TITLE = 1_000
 MAX_FIELD = 2 * 1024 * 1024
 
 
-@dataclass(frozen=True, slots=True)
-class StoryRow:
-    """One entry ready for the store. `published`/`updated` are Unix seconds; `text` is for search."""
+class StoryRow(NamedTuple):
+    """One entry ready for the store. `published`/`updated` are Unix seconds; `text` is for search.
+
+    A named tuple, not a dataclass: tens of thousands cross from the parse workers per refresh, and a
+    slots dataclass pickles through Python code (ten times slower, on the writer's side of the pipe)."""
 
     uid: str
     url: str | None

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from tidings.core.errors import StoreBusyError, StoreError
 
+from .checkpoint import Checkpointer
 from .db import connect
 
 T = TypeVar("T")
@@ -59,10 +60,12 @@ class Writer:
             self._ready.set_exception(exc)
             return
         self._ready.set_result(None)
+        checkpointer = Checkpointer(self.path)
         try:
             while self._batch(conn):
                 pass
         finally:
+            checkpointer.close()
             conn.close()
 
     def _batch(self, conn: sqlite3.Connection) -> bool:

@@ -80,7 +80,11 @@ class FeedsModel(QAbstractItemModel):
     def reload(self) -> None:
         """Read the feeds again; when only counts or errors changed, rows keep their indexes (and the
         view its selection and expansion)."""
-        rows = build_nodes(self._library.feeds())
+        self.apply(self._library.feeds())
+
+    def apply(self, feeds: list[Feed]) -> None:
+        """Show `feeds` (read elsewhere, e.g. by a job while a refresh keeps the store busy)."""
+        rows = build_nodes(feeds)
         if _shape(rows) == _shape(self._rows):
             self._rows = rows
             self._emit_all_changed()

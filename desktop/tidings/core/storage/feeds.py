@@ -164,9 +164,10 @@ _FEED_SELECT = (
 SELECT f.id, f.url, coalesce(f.user_title, nullif(f.title, ''), f.url) AS title, d.path AS folder,
        f.site_url, f.description, f.icon_url, f.last_checked, f.next_check, f.error_message, f.error_at,
        f.error_count, f.auth,
-       (SELECT count(*) FROM stories s WHERE s.feed_id = f.id AND s.is_read = 0) AS unread,
-       (SELECT count(*) FROM stories s WHERE s.feed_id = f.id) AS total
+       coalesce(c.unread, 0) AS unread, coalesce(c.total, 0) AS total
 FROM feeds f LEFT JOIN tree d ON d.id = f.folder_id
+LEFT JOIN (SELECT feed_id, count(*) AS total, sum(is_read = 0) AS unread FROM stories GROUP BY feed_id) c
+       ON c.feed_id = f.id
 """
 )
 

@@ -166,30 +166,40 @@ async def _drain(response: httpx.Response, limit: int = 64 * 1024) -> None:
             break
 
 
+class _Capped:
+    """Collects a body, failing in words as soon as it passes the cap."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def add(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > self.max_bytes:
+            raise _too_large(self.max_bytes)
+        self.parts.append(chunk)
+
+    def value(self) -> bytes:
+        return b"".join(self.parts)
+
+
 async def _read_raw(response: httpx.Response, max_bytes: int) -> bytes:
     """The body as sent (still compressed); the decoded size is checked by `decode_body` later."""
-    parts: list[bytes] = []
-    size = 0
+    body = _Capped(max_bytes)
     async for raw in response.aiter_raw():
-        size += len(raw)
-        if size > max_bytes:
-            raise _too_large(max_bytes)
-        parts.append(raw)
-    return b"".join(parts)
+        body.add(raw)
+    return body.value()
 
 
 def decode_body(body: bytes, content_encoding: str | None, max_bytes: int) -> bytes:
     """Decode a body fetched with `decode=False`, stopping at `max_bytes` (a bomb stops at the cap)."""
     decoder = decoder_for(content_encoding)
-    parts: list[bytes] = []
-    size = 0
+    out = _Capped(max_bytes)
     for chunk in decoder.feed(body):  # lazily: never more than one step beyond the cap in memory
-        size += len(chunk)
-        if size > max_bytes:
-            raise _too_large(max_bytes)
-        parts.append(chunk)
-    parts.append(decoder.flush())
-    return b"".join(parts)
+        out.add(chunk)
+    out.add(decoder.flush())
+    return out.value()
 
 
 async def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
@@ -197,16 +207,12 @@ async def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and "content-encoding" not in response.headers and int(declared) > max_bytes:
         raise _too_large(max_bytes)
-    parts: list[bytes] = []
-    size = 0
+    out = _Capped(max_bytes)
     async for raw in response.aiter_raw():
         for chunk in decoder.feed(raw):
-            size += len(chunk)
-            if size > max_bytes:
-                raise _too_large(max_bytes)
-            parts.append(chunk)
-    parts.append(decoder.flush())
-    return b"".join(parts)
+            out.add(chunk)
+    out.add(decoder.flush())
+    return out.value()
 
 
 def _result(response: httpx.Response, url: str, body: bytes) -> FetchResult:

@@ -172,9 +172,9 @@ class RefreshRun:
         if result.not_modified:
             self._later(_record_ok(state.id, result, next_check, None, result.moved_to))
             return FeedOutcome(state.id, state.url, "not-modified", http_status=304, moved_to=result.moved_to)
-        body_hash = _body_hash(result)
-        if body_hash == state.body_hash:
-            self._later(_record_ok(state.id, result, next_check, body_hash, result.moved_to))
+        digest = body_hash(result)
+        if digest == state.body_hash:
+            self._later(_record_ok(state.id, result, next_check, digest, result.moved_to))
             return FeedOutcome(
                 state.id, state.url, "unchanged", http_status=result.status, moved_to=result.moved_to
             )
@@ -190,7 +190,7 @@ class RefreshRun:
             )
             if isinstance(prepared, str):
                 return await self._failed(state, prepared, result.status, None)
-            new, changed = await self._write(_store_feed(state.id, prepared, result, next_check, body_hash))
+            new, changed = await self._write(store_feed(state.id, prepared, result, next_check, digest))
         return FeedOutcome(
             state.id,
             state.url,
@@ -247,7 +247,7 @@ def authorization(secret: Secret | None) -> str | None:
     return "Basic " + base64.b64encode(pair).decode("ascii")
 
 
-def _body_hash(result: FetchResult) -> str:
+def body_hash(result: FetchResult) -> str:
     """Identifies the bytes as sent: the same compressed body twice is the same feed twice."""
     digest = hashlib.blake2b(result.body, digest_size=20)
     digest.update((result.content_encoding or "").encode())
@@ -290,7 +290,7 @@ def _record_ok(
     return work
 
 
-def _store_feed(
+def store_feed(
     feed_id: int, prepared: PreparedFeed, result: FetchResult, next_check: int | None, body_hash: str
 ) -> Callable[[sqlite3.Connection], tuple[int, int]]:
     def work(conn: sqlite3.Connection) -> tuple[int, int]:

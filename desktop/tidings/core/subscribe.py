@@ -14,9 +14,8 @@ from .credentials import Secret, split_userinfo
 from .errors import DiscoveryError, FetchError, TidingsError, UserInputError
 from .fetch import Fetcher, FetchPolicy, FetchRequest, FetchResult
 from .models import Feed, FeedLink, OPMLDocument, Outline
-from .refresh import _body_hash, parse_job
+from .refresh import body_hash, parse_job, store_feed
 from .storage import feeds as feed_store
-from .storage import stories as story_store
 from .update import PreparedFeed
 
 if TYPE_CHECKING:
@@ -128,31 +127,10 @@ def _insert_feed(
     has_secret: bool,
 ) -> int:
     feed_id = feed_store.add_feed(
-        conn,
-        result.url,
-        title=prepared.title,
-        folder=folder,
-        site_url=prepared.site_url,
+        conn, result.url, title=prepared.title, folder=folder, site_url=prepared.site_url,
         auth="basic" if has_secret else None,
-    )
-    feed_store.record_metadata(
-        conn,
-        feed_id,
-        title=prepared.title,
-        site_url=prepared.site_url,
-        description=prepared.description,
-        icon_url=prepared.icon_url,
-    )
-    story_store.insert(conn, feed_id, prepared.rows)
-    body_hash = _body_hash(result)
-    feed_store.record_success(
-        conn,
-        feed_id,
-        etag=result.etag,
-        last_modified=result.last_modified,
-        next_check=None,
-        body_hash=body_hash,
-    )
+    )  # fmt: skip
+    store_feed(feed_id, prepared, result, None, body_hash(result))(conn)  # stored as a refresh would
     return feed_id
 
 

@@ -27,7 +27,7 @@ from .fetch import Fetcher, FetchPolicy, FetchRequest, FetchResult
 from .models import FeedOutcome, RefreshReport
 from .storage import feeds as feed_store
 from .storage import stories as story_store
-from .storage.feeds import FeedState
+from .storage.feeds import FeedState, Success
 from .storage.writer import Writer
 from .update import PreparedFeed, decide
 
@@ -37,6 +37,7 @@ BACKOFF_BASE = 60
 BACKOFF_MAX = 6 * 3600
 PROCESS_POOL_MIN_FEEDS = 8
 IN_FLIGHT_PARSES = 16  # feeds being parsed or waiting for the writer at once
+SUCCESS_BATCH = 100  # unchanged feeds' bookkeeping, written together
 
 
 def parse_job(
@@ -106,6 +107,7 @@ class RefreshRun:
 
     def __post_init__(self) -> None:
         self._pending: list[concurrent.futures.Future[object]] = []
+        self._successes: list[Success] = []
 
     def run(self, states: list[FeedState]) -> RefreshReport:
         """Refresh `states` (blocking; call from a worker thread or the CLI)."""
@@ -170,11 +172,11 @@ class RefreshRun:
     async def _store(self, pool: ParsePool, state: FeedState, result: FetchResult) -> FeedOutcome:
         next_check = _next_check(result.max_age)
         if result.not_modified:
-            self._later(_record_ok(state.id, result, next_check, None, result.moved_to))
+            self._later(state.id, result, next_check, None)
             return FeedOutcome(state.id, state.url, "not-modified", http_status=304, moved_to=result.moved_to)
         digest = body_hash(result)
         if digest == state.body_hash:
-            self._later(_record_ok(state.id, result, next_check, digest, result.moved_to))
+            self._later(state.id, result, next_check, digest)
             return FeedOutcome(
                 state.id, state.url, "unchanged", http_status=result.status, moved_to=result.moved_to
             )
@@ -211,13 +213,26 @@ class RefreshRun:
         )
         return FeedOutcome(state.id, state.url, "error", http_status=status, error=message)
 
-    def _later(self, work: Callable[[sqlite3.Connection], object]) -> None:
+    def _later(self, feed_id: int, result: FetchResult, next_check: int | None, digest: str | None) -> None:
         """Queue bookkeeping (validators, times) without waiting: a refresh of unchanged feeds is a
         thousand of these, and each wait cost the event loop a round trip to the writer thread."""
-        self._pending.append(self.writer.submit(work))
+        if result.moved_to:  # rare: written on its own, with the new address
+            self._pending.append(
+                self.writer.submit(_record_ok(feed_id, result, next_check, digest, result.moved_to))
+            )
+            return
+        self._successes.append(Success(feed_id, result.etag, result.last_modified, next_check, digest))
+        if len(self._successes) >= SUCCESS_BATCH:
+            self._flush_successes()
+
+    def _flush_successes(self) -> None:
+        batch, self._successes = self._successes, []
+        if batch:
+            self._pending.append(self.writer.submit(lambda conn: feed_store.record_successes(conn, batch)))
 
     async def _settle(self) -> None:
         """Wait for the queued bookkeeping; a store failure there fails the refresh in words."""
+        self._flush_successes()
         pending, self._pending = self._pending, []
         if pending:
             await asyncio.get_running_loop().run_in_executor(None, _all_done, pending)

@@ -247,6 +247,23 @@ def states(conn: sqlite3.Connection, ids: list[int] | None = None) -> list[FeedS
     return [FeedState(*r) for r in rows if wanted is None or r[0] in wanted]
 
 
+_SUCCESS = (
+    "UPDATE feeds SET etag = ?, last_modified = ?, body_hash = coalesce(?, body_hash), last_checked = ?,"
+    " last_success = ?, next_check = ?, error_message = NULL, error_at = NULL, error_count = 0 WHERE id = ?"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Success:
+    """A fetch that worked: the validators and body hash to keep, and when to look again."""
+
+    feed_id: int
+    etag: str | None
+    last_modified: str | None
+    next_check: int | None
+    body_hash: str | None = None
+
+
 def record_success(
     conn: sqlite3.Connection,
     feed_id: int,
@@ -256,11 +273,15 @@ def record_success(
     next_check: int | None,
     body_hash: str | None = None,
 ) -> None:
+    record_successes(conn, [Success(feed_id, etag, last_modified, next_check, body_hash)])
+
+
+def record_successes(conn: sqlite3.Connection, successes: list[Success]) -> None:
+    """Many at once: a refresh of unchanged feeds is a thousand of these."""
     now = int(time.time())
-    conn.execute(
-        "UPDATE feeds SET etag = ?, last_modified = ?, body_hash = coalesce(?, body_hash), last_checked = ?,"
-        " last_success = ?, next_check = ?, error_message = NULL, error_at = NULL, error_count = 0 WHERE id = ?",
-        (etag, last_modified, body_hash, now, now, next_check, feed_id),
+    conn.executemany(
+        _SUCCESS,
+        [(s.etag, s.last_modified, s.body_hash, now, now, s.next_check, s.feed_id) for s in successes],
     )
 
 

@@ -25,16 +25,9 @@ from feedparser.datetimes.w3dtf import _parse_date_w3dtf as _feedparser_w3dtf
 from feedparser.sanitizer import _HTMLSanitizer
 from lxml.etree import XMLSyntaxError
 
+from tidings.core.drafts import NO_IMAGE, EntryDraft, FeedDraft, content_kind, image_rank, join_url
 from tidings.core.errors import FeedParseError
-from tidings.core.feedxml import (
-    NO_IMAGE,
-    EntryDraft,
-    FeedDraft,
-    content_kind,
-    image_rank,
-    join_url,
-    parse_fast,
-)
+from tidings.core.feedxml import parse_fast
 from tidings.core.jsonfeed import read_json_feed
 from tidings.core.models import ParsedEntry, ParsedFeed
 

@@ -10,8 +10,8 @@ import json
 import re
 from typing import Any
 
+from tidings.core.drafts import NO_IMAGE, EntryDraft, FeedDraft
 from tidings.core.errors import FeedParseError
-from tidings.core.feedxml import NO_IMAGE, EntryDraft, FeedDraft
 
 VERSION_PREFIX = "https://jsonfeed.org/version/"
 _FORMATS = {"1": "json10", "1.0": "json10", "1.1": "json11"}

@@ -426,7 +426,9 @@ def test_any_crash_inside_a_parser_becomes_feed_parse_error(monkeypatch: pytest.
     def explode(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(feeds.feedparser, "parse", explode)
+    import feedparser
+
+    monkeypatch.setattr(feedparser, "parse", explode)
     with pytest.raises(FeedParseError, match=r"could not be read \(RuntimeError: boom\)"):
         parse_feed(b"<rss><channel><title>x</title></channel></rss>", fast=False)
 

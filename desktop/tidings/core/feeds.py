@@ -10,6 +10,7 @@ the bytes given are read.
 from __future__ import annotations
 
 import codecs
+import functools
 import html
 import html.entities
 import io
@@ -19,10 +20,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import feedparser
-from feedparser.datetimes import _parse_date as _feedparser_date
-from feedparser.datetimes.w3dtf import _parse_date_w3dtf as _feedparser_w3dtf
-from feedparser.sanitizer import _HTMLSanitizer
 from lxml.etree import XMLSyntaxError
 
 from tidings.core.drafts import NO_IMAGE, EntryDraft, FeedDraft, content_kind, image_rank, join_url
@@ -54,7 +51,28 @@ _MAX_TEXT = 4000  # characters kept of a title, author or description (a 50 MB "
 _CLOSE_TAG = re.compile(r"</(\w+)>")
 _ENTITY_REF = re.compile(r"&#?\w+;")
 _HTTP_URL = re.compile(r"https?://[^/?#\s]", re.I)
-_HTML_ELEMENTS = frozenset(_HTMLSanitizer.acceptable_elements)
+
+
+# feedparser is imported on first use: it costs ~90 ms, and most feeds never need it (the fast path reads
+# them), which matters in every parse worker's start-up.
+@functools.cache
+def _html_elements() -> frozenset[str]:
+    from feedparser.sanitizer import _HTMLSanitizer
+
+    return frozenset(_HTMLSanitizer.acceptable_elements)
+
+
+def _feedparser_date(text: str) -> Any:
+    from feedparser.datetimes import _parse_date
+
+    return _parse_date(text)
+
+
+def _feedparser_w3dtf(text: str) -> Any:
+    from feedparser.datetimes.w3dtf import _parse_date_w3dtf
+
+    return _parse_date_w3dtf(text)
+
 
 _RFC822 = re.compile(
     r"\s*(?:[^\W\d_]+\.?,?\s*)?(\d{1,2})[\s-]+([^\W\d_]{3})[^\W\d_]*\.?[\s-]+(\d{4}),?\s+"
@@ -233,6 +251,8 @@ def _read_with_feedparser(body: bytes, content_type: str | None) -> FeedDraft:
     headers = {"content-type": content_type} if content_type else {}
     if b"<!ENTITY" in body:
         body = _defuse_entities(body)
+    import feedparser
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = feedparser.parse(
@@ -319,8 +339,10 @@ def _rank(pair: tuple[int, str | None]) -> int:
 
 
 def _feedparser_warnings(result: dict[str, object]) -> list[str]:
+    from feedparser import NonXMLContentType
+
     error = dict.get(result, "bozo_exception")
-    if not isinstance(error, Exception) or isinstance(error, feedparser.NonXMLContentType):
+    if not isinstance(error, Exception) or isinstance(error, NonXMLContentType):
         return []  # a feed served as text/html is no news to the user
     return [f"The feed has errors and was read leniently ({_reason(error)})."]
 
@@ -420,7 +442,7 @@ def looks_like_html(text: str) -> bool:
     """feedparser's guess for RSS text: a close tag or an entity, and only known HTML tags and entities."""
     if not (_CLOSE_TAG.search(text) or _ENTITY_REF.search(text)):
         return False
-    if any(tag.lower() not in _HTML_ELEMENTS for tag in re.findall(r"</?(\w+)", text)):
+    if any(tag.lower() not in _html_elements() for tag in re.findall(r"</?(\w+)", text)):
         return False
     return all(name in html.entities.entitydefs for name in re.findall(r"&(\w+);", text))
 

@@ -64,7 +64,8 @@ def parse_job(
 
 class ParsePool:
     """Where parsing runs: worker processes for a big refresh (parsing is its CPU cost), one thread for a
-    small one. Started on first use, so a refresh where nothing changed starts no process at all."""
+    small one. Started on first use, so a refresh where nothing changed starts no process at all; `warm`
+    starts it at once when parsing is certain (feeds never fetched before), while the first requests fly."""
 
     def __init__(self, feed_count: int):
         self._feed_count = feed_count
@@ -75,6 +76,11 @@ class ParsePool:
         if self._executor is None:
             self._executor = _make_executor(self._feed_count)
         return self._executor
+
+    def warm(self) -> None:
+        executor = self.executor()
+        for _ in range(getattr(executor, "_max_workers", 1)):
+            executor.submit(int)  # a no-op: the worker processes start (and import the parsers) now
 
     def __enter__(self) -> ParsePool:
         return self
@@ -114,6 +120,8 @@ class RefreshRun:
         started = time.monotonic()
         secrets = self._secrets(states)
         with ParsePool(len(states)) as pool:
+            if sum(1 for s in states if s.body_hash is None) >= PROCESS_POOL_MIN_FEEDS:
+                pool.warm()
             outcomes = asyncio.run(self._all(states, secrets, pool))
         return RefreshReport(tuple(sorted(outcomes, key=lambda o: o.feed_id)), time.monotonic() - started)
 

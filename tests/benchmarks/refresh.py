@@ -156,7 +156,7 @@ def timed_refresh(data: Path) -> dict[str, float]:
     if proc.returncode:
         raise SystemExit(f"benchmark: refresh failed: {err.decode().strip()}")
     result = json.loads(out)
-    sampled = sum(sampler.cpu.values())  # every process of the tree, last value seen (20 ms samples)
+    sampled = sum(sampler.cpu.values())  # every process of the tree, last value seen (100 ms samples)
     reaped = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return {
         "wall": wall,
@@ -177,10 +177,12 @@ class TreeMemory(threading.Thread):
     def __init__(self, pid: int):
         super().__init__(daemon=True)
         self.pid, self.peak, self.peak_pss, self._halt = pid, 0, 0, threading.Event()
+        # Reading smaps_rollup walks page tables: sampling too often slows what is measured.
+        self.interval = float(os.environ.get("TIDINGS_BENCH_SAMPLE_S", "0.1"))
         self.cpu: dict[int, float] = {}
 
     def run(self) -> None:
-        while not self._halt.wait(0.02):
+        while not self._halt.wait(self.interval):
             pids = tree(self.pid)
             self.peak = max(self.peak, sum(rss(p) for p in pids))
             self.peak_pss = max(self.peak_pss, sum(pss(p) for p in pids))

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from tests.loopback import LoopbackServer
-from tidings.core import feeds
 from tidings.core.errors import FeedParseError
 from tidings.core.feeds import parse_date, parse_feed
 from tidings.core.models import ParsedFeed

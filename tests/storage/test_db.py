@@ -6,6 +6,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -192,3 +193,23 @@ def test_waiting_for_a_lock_says_why(tmp_path: Path) -> None:
     assert heard and heard[0].startswith("Waiting for another Tidings process")
     with pytest.raises(StoreBusyError):
         FileLock(tmp_path / "x.lock", "x").acquire(timeout=0)
+
+
+def test_processes_creating_the_library_at_once_all_open_it(tmp_path: Path) -> None:
+    """Found by a CLI test: SQLite may answer "locked" at once (no busy wait) while another process
+    switches a new file to WAL. The processes wait for a common instant, and there are several rounds."""
+    code = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from tidings.core.storage.db import connect\n"
+        "time.sleep(max(0.0, float(sys.argv[2]) - time.time()))\n"
+        "connect(Path(sys.argv[1])).close()\n"
+    )
+    for round_ in range(6):
+        path, start = tmp_path / f"{round_}.sqlite3", str(time.time() + 0.4)
+        procs = [
+            subprocess.Popen([sys.executable, "-c", code, str(path), start], stderr=subprocess.PIPE)
+            for _ in range(3)
+        ]
+        errors = [p.communicate(timeout=60)[1] for p in procs]
+        assert [p.returncode for p in procs] == [0, 0, 0], errors

@@ -7,6 +7,7 @@ Every connection: WAL, foreign keys on, a busy timeout. The schema version lives
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -42,11 +43,26 @@ def _open(path: Path, readonly: bool, timeout: float) -> sqlite3.Connection:
     conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
     conn.execute("PRAGMA foreign_keys = ON")
     if not readonly:
-        conn.execute("PRAGMA journal_mode = WAL")
+        _use_wal(conn, timeout)
         conn.execute("PRAGMA synchronous = NORMAL")
         # The writer's checkpoints happen in storage.checkpoint's own thread; this is only the backstop.
         conn.execute("PRAGMA wal_autocheckpoint = 20000")
     return conn
+
+
+def _use_wal(conn: sqlite3.Connection, timeout: float) -> None:
+    """Switch to WAL. Two processes creating the library at once can make SQLite answer "locked" here
+    at once, without waiting on the busy handler: retry until the timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _check_application_id(conn: sqlite3.Connection, path: Path) -> None:

@@ -235,3 +235,35 @@ def test_without_a_display_the_window_says_so(tmp_path: Path) -> None:
     )
     assert out.returncode == 1 and "There is no display" in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
+
+
+ARTICLE_PAGE = b"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Harbour reopens after storm | Coast Gazette</title>
+<meta property="og:title" content="Harbour reopens after storm">
+<meta name="author" content="Ana Ruiz">
+<meta property="article:published_time" content="2024-03-05T08:30:00Z">
+</head><body><nav><a href="/">Home</a> <a href="/world">World</a></nav>
+<article><h1>Harbour reopens after storm</h1>
+<p>The harbour reopened on Tuesday after three days of repairs to the sea wall, the port authority said.</p>
+<p>Fishing boats were the first to leave, followed by the morning ferry to the islands, which had been
+cancelled since the weekend when waves of up to six metres broke over the quay.</p>
+<p>Engineers will inspect the northern breakwater again next week, and the authority said that a longer
+closure in the spring could not be ruled out while the damage to its foundations is assessed.</p>
+<h2>Most read</h2><ul><li><a href="/a">Celebrity chef opens a new restaurant downtown</a></li>
+<li><a href="/b">Local team wins the regional championship final</a></li>
+<li><a href="/c">Ten things to do this weekend in the old town</a></li></ul>
+</article></body></html>"""
+
+
+def test_extract_prints_the_article_of_a_page_or_a_file(tmp_path: Path, server: LoopbackServer) -> None:
+    server.serve("/news/harbour.html", ARTICLE_PAGE, "text/html; charset=utf-8")
+    out = tidings(tmp_path / "lib", "extract", server.url("/news/harbour.html"), "--format", "json")
+    assert out.returncode == 0, out.stderr
+    article = json.loads(out.stdout)
+    assert article["title"] == "Harbour reopens after storm" and article["byline"] == "Ana Ruiz"
+    assert "sea wall" in article["text"] and "Celebrity chef" not in article["text"]
+    (tmp_path / "page.html").write_bytes(ARTICLE_PAGE)
+    text = tidings(tmp_path / "lib", "extract", str(tmp_path / "page.html"), "--url", "https://example.org/a")
+    assert text.returncode == 0 and text.stdout.startswith("Harbour reopens after storm")
+    missing = tidings(tmp_path / "lib", "extract", str(tmp_path / "nope.html"))
+    assert missing.returncode == 1 and "cannot be read" in missing.stderr

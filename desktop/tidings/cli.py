@@ -78,6 +78,10 @@ def _reading(sub: Any) -> None:
     p.add_argument("query")
     p.add_argument("--limit", type=int, default=20)
     p.add_argument("--json", action="store_true")
+    p = sub.add_parser("extract", help="print the article of a web page or a saved HTML file")
+    p.add_argument("source", metavar="URL_OR_FILE")
+    p.add_argument("--url", help="the page's address, for a saved file (resolves its links)")
+    p.add_argument("--format", choices=("text", "html", "json"), default="text")
     for name, what in (
         ("mark-read", "read"),
         ("mark-unread", "unread"),

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import html
 import re
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import nh3
+
+from .htmlshape import MAX_DEPTH, limit_depth, shape
 
 ALLOWED_TAGS = frozenset(
     [
@@ -73,6 +75,18 @@ ALLOWED_ATTRIBUTES = {
 }
 _URL_ATTRIBUTES = frozenset({"href", "src"})
 _SCHEMES = frozenset({"http", "https", "mailto"})
+__all__ = [
+    "ALLOWED_ATTRIBUTES",
+    "ALLOWED_TAGS",
+    "MAX_DEPTH",
+    "MAX_HTML",
+    "absolute_url",
+    "clean_line",
+    "html_to_text",
+    "plain_text",
+    "sanitize_html",
+    "search_text",
+]
 _DROP_WITH_CONTENT = frozenset(
     {"script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "math"}
 )
@@ -80,36 +94,55 @@ MAX_HTML = 5 * 1024 * 1024
 
 
 def absolute_url(value: str, base: str | None) -> str | None:
-    """`value` resolved against `base` if the result is http(s) or mailto, else None."""
+    """`value` resolved against `base` if the result is an absolute http(s) URL (with a host) or a mailto
+    address, else None. Tabs and newlines are removed first, as browsers do (`jav&#x09;ascript:`)."""
     value = value.strip()
     if not value:
         return None
     try:
         url = urljoin(base, value) if base else value
-        scheme = urlsplit(url).scheme.lower()
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
     except ValueError:
         return None
-    return url if scheme in _SCHEMES else None
+    if (
+        scheme not in _SCHEMES
+        or (scheme != "mailto" and not parts.hostname)
+        or (scheme == "mailto" and not parts.path)
+    ):
+        return None
+    return urlunsplit(parts)
 
 
 def sanitize_html(fragment: str, base_url: str | None = None) -> str:
-    """A safe subset of `fragment`: allowlisted tags, absolute http(s)/mailto links only."""
+    """A safe subset of `fragment`: allowlisted tags, absolute http(s)/mailto links only, nesting at most
+    `MAX_DEPTH` deep, tables at most two deep, no tracking images. Idempotent.
+
+    Three passes: `limit_depth` bounds nesting on the raw markup (nh3 is quadratic in depth), nh3 applies the
+    allowlist and resolves URLs against `base_url`, and `shape` enforces the exact structure limits on nh3's
+    well-formed output (see `htmlshape`)."""
 
     def keep(tag: str, attribute: str, value: str) -> str | None:
         if attribute in _URL_ATTRIBUTES:
             return absolute_url(value, base_url)
         return value
 
-    return nh3.clean(
-        fragment[:MAX_HTML],
-        tags=set(ALLOWED_TAGS),
-        attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
-        url_schemes=set(_SCHEMES),
-        strip_comments=True,
-        clean_content_tags=set(_DROP_WITH_CONTENT),
-        attribute_filter=keep,
-        link_rel="noopener noreferrer",
-    )
+    def clean(markup: str) -> str:
+        return shape(
+            nh3.clean(
+                markup,
+                tags=set(ALLOWED_TAGS),
+                attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
+                url_schemes=set(_SCHEMES),
+                strip_comments=True,
+                clean_content_tags=set(_DROP_WITH_CONTENT),
+                attribute_filter=keep,
+                link_rel="noopener noreferrer",
+            )
+        )
+
+    markup = limit_depth(fragment[:MAX_HTML])
+    return clean(markup)
 
 
 _INVISIBLE = re.compile(r"<(script|style|noscript|template|svg|math)\b.*?</\1\s*>", re.I | re.S)

@@ -267,3 +267,31 @@ def test_extract_prints_the_article_of_a_page_or_a_file(tmp_path: Path, server: 
     assert text.returncode == 0 and text.stdout.startswith("Harbour reopens after storm")
     missing = tidings(tmp_path / "lib", "extract", str(tmp_path / "nope.html"))
     assert missing.returncode == 1 and "cannot be read" in missing.stderr
+
+
+def test_summary_feeds_show_the_article_and_can_be_extracted_again(
+    tmp_path: Path, server: LoopbackServer
+) -> None:
+    server.serve("/news/harbour.html", ARTICLE_PAGE, "text/html; charset=utf-8")
+    feed = (
+        "<?xml version='1.0'?><rss version='2.0'><channel><title>Coast</title><item><title>Harbour</title>"
+        f"<link>{server.url('/news/harbour.html')}</link><description>The harbour reopened.</description>"
+        "</item></channel></rss>"
+    ).encode()
+    server.serve("/coast.xml", feed)
+    data = tmp_path / "lib"
+    assert tidings(data, "add", server.url("/coast.xml")).returncode == 0
+    assert tidings(data, "show-as", "Coast", "article").returncode == 0
+    assert tidings(data, "mark-read", "--all").returncode == 0
+    server.serve(
+        "/coast.xml", feed.replace(b"Harbour<", b"Harbour, day two<").replace(b".html", b".html?day=2")
+    )
+    refreshed = tidings(data, "refresh", "--articles")
+    assert refreshed.returncode == 0 and "Articles: 1 extracted" in refreshed.stdout, refreshed.stdout
+    story = json.loads(tidings(data, "stories", "--unread", "--json").stdout)[0]
+    shown = json.loads(tidings(data, "show", str(story["id"]), "--json").stdout)
+    assert shown["shown"] == "article" and "sea wall" in shown["article"]["text"]
+    plain = tidings(data, "show", str(story["id"])).stdout
+    assert "sea wall" in plain and "Celebrity chef" not in plain
+    again = tidings(data, "reextract", "--all")
+    assert again.returncode == 0 and "Extracted 1 articles again" in again.stdout

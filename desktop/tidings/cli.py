@@ -53,6 +53,11 @@ def _subscriptions(sub: Any) -> None:
     p.add_argument("feeds", nargs="*", metavar="FEED")
     p.add_argument("--force", action="store_true", help="also feeds that asked to be left alone for now")
     p.add_argument(
+        "--articles",
+        action="store_true",
+        help="then fetch and extract the pages of new stories of feeds read as full articles",
+    )
+    p.add_argument(
         "--wait",
         type=float,
         default=600,
@@ -78,6 +83,17 @@ def _reading(sub: Any) -> None:
     p.add_argument("query")
     p.add_argument("--limit", type=int, default=20)
     p.add_argument("--json", action="store_true")
+    sub.add_parser("fetch-articles", help="fetch and extract the pages of stories of full-article feeds")
+    p = sub.add_parser(
+        "reextract", help="extract stored article pages again (after an update), fetching nothing"
+    )
+    p.add_argument("stories", nargs="*", type=int, metavar="STORY")
+    p.add_argument("--all", action="store_true")
+    p = sub.add_parser(
+        "show-as", help="show a feed's stories as the feed's content, the full article, or auto"
+    )
+    p.add_argument("feed")
+    p.add_argument("mode", choices=("auto", "feed", "article"))
     p = sub.add_parser("extract", help="print the article of a web page or a saved HTML file")
     p.add_argument("source", metavar="URL_OR_FILE")
     p.add_argument("--url", help="the page's address, for a saved file (resolves its links)")

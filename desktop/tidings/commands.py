@@ -102,7 +102,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         lock = lib.lock("refresh", "refreshing feeds")
         lock.acquire(timeout=max(args.wait, 0), on_wait=_warn)
         try:
-            report = lib.refresh(ids, force=args.force)
+            report = lib.refresh(ids, force=args.force, articles=args.articles)
         finally:
             lock.release()
     if args.json:
@@ -123,6 +123,7 @@ def _report_json(report: RefreshReport) -> dict[str, Any]:
         "changed": sum(o.changed for o in report.outcomes),
         "by_status": counts,
         "outcomes": [dataclasses.asdict(o) for o in report.outcomes],
+        "articles": dataclasses.asdict(report.articles) if report.articles is not None else None,
     }
 
 
@@ -134,6 +135,11 @@ def _print_report(report: RefreshReport) -> None:
             print(f"feed {o.feed_id} moved permanently to {o.moved_to}")
     summary = _report_json(report)
     by = summary["by_status"]
+    if report.articles is not None:
+        a = report.articles
+        print(
+            f"Articles: {a.extracted} extracted, {a.failed} without an article, {a.unreachable} pages unreachable."
+        )
     print(
         f"Refreshed {len(report.outcomes)} feeds in {report.seconds:.1f} s: {by.get('updated', 0)} updated "
         f"({summary['new']} new stories, {summary['changed']} changed), "
@@ -220,16 +226,53 @@ def cmd_stories(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     with opened(args) as lib:
         story = lib.story(args.story)
+        article = lib.article(story.id)
+    good = article is not None and article.is_article and not article.failure
     if args.json:
-        emit_json(_story_json(story, full=True))
+        extra = {
+            "article": dataclasses.asdict(article) if article else None,
+            "shown": "article" if good else "feed",
+        }
+        emit_json(_story_json(story, full=True) | extra)
         return 0
     print(story.title)
     print(" · ".join(x for x in (story.feed_title, story.author or "", _iso(story.published) or "") if x))
     if story.url:
         print(story.url)
     print()
+    if good and article is not None:
+        print(article.text)
+        return 0
+    if article is not None and article.failure:
+        print(f"(The feed's text: {article.failure})\n")
     text = html_to_text(story.content_html or story.summary_html)
     print(text or "(This story has no text in the feed.)")
+    return 0
+
+
+def cmd_fetch_articles(args: argparse.Namespace) -> int:
+    with opened(args) as lib:
+        a = lib.fetch_articles()
+    print(
+        f"Articles: {a.extracted} extracted, {a.failed} without an article, {a.unreachable} pages unreachable."
+    )
+    return 0
+
+
+def cmd_reextract(args: argparse.Namespace) -> int:
+    if not args.all and not args.stories:
+        raise UserInputError("Give story numbers, or --all.")
+    with opened(args) as lib:
+        report = lib.reextract(None if args.all else args.stories)
+    print(f"Extracted {report.extracted} articles again ({report.failed} gave no article).")
+    return 0
+
+
+def cmd_show_as(args: argparse.Namespace) -> int:
+    with opened(args) as lib:
+        feed_id = lib.find_feed(args.feed)
+        lib.set_show(feed_id, args.mode)
+    print(f"Feed {feed_id} is shown as: {args.mode}.")
     return 0
 
 

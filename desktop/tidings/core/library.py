@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, TypeVar
 from .credentials import CredentialStore, MemoryCredentials
 from .errors import TidingsError
 from .models import Feed, FeedLink, FeedOutcome, FetchPolicy, Folder, RefreshReport, SearchHit, Story
+from .storage import articles as article_store
 from .storage import feeds as feed_store
 from .storage import stories as story_store
 from .storage.db import DB_NAME, connect
@@ -24,6 +25,7 @@ from .storage.stories import ALL, PageKey, StoryFilter
 from .storage.writer import Writer
 
 if TYPE_CHECKING:
+    from .articles import ArticleReport
     from .refresh import Progress
 
 T = TypeVar("T")
@@ -164,6 +166,7 @@ class Library:
         force: bool = False,
         progress: Progress | None = None,
         cancel: threading.Event | None = None,
+        articles: bool = False,
     ) -> RefreshReport:
         """Refresh the named feeds, or every feed that is due (back-off, Retry-After and max-age passed).
 
@@ -171,6 +174,7 @@ class Library:
         """
         from .refresh import RefreshRun
 
+        newest = article_store.newest_story(self.reader())
         states = feed_store.states(self.reader(), ids)
         now = time.time()
         due = [s for s in states if force or ids or s.next_check is None or s.next_check <= now]
@@ -179,7 +183,31 @@ class Library:
         run = RefreshRun(self.writer, self.credentials, self.policy, cancel or threading.Event(), progress)
         report = run.run(due)
         outcomes = tuple(sorted((*report.outcomes, *waiting), key=lambda o: o.feed_id))
-        return RefreshReport(outcomes, report.seconds)
+        pages = self.fetch_articles(after_id=newest, cancel=cancel) if articles and report.new else None
+        return RefreshReport(outcomes, report.seconds, pages)
+
+    # -- articles ---------------------------------------------------------------------------------
+    def set_show(self, feed_id: int, mode: str) -> None:
+        """Show a feed's stories as the feed's content, the full article, or decide by itself ("auto")."""
+        self.write(lambda c: article_store.set_show(c, feed_id, mode))
+
+    def fetch_articles(self, *, after_id: int = 0, cancel: threading.Event | None = None) -> ArticleReport:
+        """Fetch and extract the pages of stories (newer than `after_id`) of feeds read as full articles."""
+        from .articles import ArticleRun
+
+        conn = self.reader()
+        jobs = article_store.missing(conn, article_store.article_feeds(conn), after_id)
+        return ArticleRun(self.writer, self.policy, cancel or threading.Event()).fetch(jobs)
+
+    def reextract(self, story_ids: list[int] | None = None) -> ArticleReport:
+        """Extract stored pages again with this version's extractor; fetches nothing."""
+        from .articles import ArticleRun
+
+        stored = article_store.pages(self.reader(), story_ids)
+        return ArticleRun(self.writer, self.policy).reextract(stored)
+
+    def article(self, story_id: int) -> article_store.StoredArticle | None:
+        return article_store.get(self.reader(), story_id)
 
 
 def _not_due(state: feed_store.FeedState) -> FeedOutcome:

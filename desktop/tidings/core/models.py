@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +140,7 @@ class FeedOutcome:
 class RefreshReport:
     outcomes: tuple[FeedOutcome, ...] = field(default_factory=tuple)
     seconds: float = 0.0
+    articles: Any = None  # an articles.ArticleReport when pages of summary-only feeds were fetched
 
     @property
     def new(self) -> int:

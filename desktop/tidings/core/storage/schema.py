@@ -102,6 +102,30 @@ def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
     return run
 
 
+_V2 = """
+ALTER TABLE feeds ADD COLUMN show TEXT NOT NULL DEFAULT 'auto';
+CREATE TABLE articles (
+    story_id INTEGER PRIMARY KEY REFERENCES stories(id) ON DELETE CASCADE,
+    url TEXT NOT NULL,
+    fetched_at INTEGER NOT NULL,
+    page BLOB,
+    content_type TEXT,
+    extractor_version TEXT,
+    title TEXT,
+    byline TEXT,
+    published INTEGER,
+    lead_image TEXT,
+    canonical_url TEXT,
+    language TEXT,
+    html TEXT NOT NULL DEFAULT '',
+    text TEXT NOT NULL DEFAULT '',
+    is_article INTEGER NOT NULL DEFAULT 0,
+    confidence REAL NOT NULL DEFAULT 0,
+    failure TEXT
+);
+"""
+
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _script(_V1),
+    2: _script(_V2),  # articles: the page behind a story, kept so a better extractor can re-extract it
 }

@@ -206,6 +206,9 @@ class Library:
         stored = article_store.pages(self.reader(), story_ids)
         return ArticleRun(self.writer, self.policy).reextract(stored)
 
+    def newest_story_id(self) -> int:
+        return article_store.newest_story(self.reader())
+
     def article(self, story_id: int) -> article_store.StoredArticle | None:
         return article_store.get(self.reader(), story_id)
 

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from tidings.core.articles import ArticleReport
 from tidings.core.errors import TidingsError
 from tidings.core.library import ImportReport, Library
 from tidings.core.models import Feed, FeedLink, FeedOutcome, RefreshReport
@@ -62,6 +63,7 @@ class MainWindow(QMainWindow):
         self._settings = settings
         self._refresh_job: Job | None = None
         self._shown_story: int | None = None
+        self._newest_story = 0
         # During a refresh, counts are reloaded at most twice a second: reloading per feed (1,000 times)
         # kept the GUI thread busy for seconds.
         self._counts_timer = QTimer(self)
@@ -212,7 +214,7 @@ class MainWindow(QMainWindow):
             return
         self._shown_story = listed.id
         try:
-            self.reader.show_story(self._library.story(listed.id))
+            self.reader.show_story(self._library.story(listed.id), self._library.article(listed.id))
         except TidingsError as exc:  # removed meanwhile (by the command line, say)
             self.reader.show_message("This story cannot be shown", str(exc))
             return
@@ -251,6 +253,7 @@ class MainWindow(QMainWindow):
             return
         self.window_actions.refresh.setEnabled(False)
         self.statusBar().showMessage("Refreshing…")
+        self._newest_story = self._library.newest_story_id()
         self._refresh_job = self._runner.submit(
             refresh_feeds,
             self._library,
@@ -273,6 +276,15 @@ class MainWindow(QMainWindow):
         self.reload_feeds()
         if report.new or any(o.changed for o in report.outcomes):
             self.reload_stories()
+        if report.new:  # the pages of new stories of full-article feeds, in the background
+            self._runner.submit(
+                self._library.fetch_articles, after_id=self._newest_story, cancel=CANCEL,
+                on_done=self.on_articles_fetched, on_error=self.on_background_failed,
+            )  # fmt: skip
+
+    def on_articles_fetched(self, report: ArticleReport) -> None:
+        if report.extracted or report.failed:
+            self.statusBar().showMessage(f"Fetched {report.extracted} full articles.", 5000)
 
     def on_refresh_failed(self, failure: JobFailure) -> None:
         self._refresh_ended()

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from tidings.core.models import Story
 from tidings.core.sanitize import absolute_url, sanitize_html
+from tidings.core.storage.articles import StoredArticle
 
 from .text import UNTITLED, format_time
 
@@ -32,9 +33,16 @@ def _placeholder_image() -> QImage:
     return image
 
 
-def story_html(story: Story) -> str:
-    """The header (title, feed, author, date, link) and the sanitized body; every feed string escaped."""
-    return _header(story) + _body(story)
+def story_html(story: Story, article: StoredArticle | None = None) -> str:
+    """The header (title, feed, author, date, link) and the sanitized body; every feed string escaped.
+
+    A good extracted article replaces the feed's text; one that failed is named, and the feed's text shown."""
+    if article is not None and article.is_article and not article.failure:
+        return _header(story) + sanitize_html(article.html, story.url)  # sanitized again: later fixes apply
+    note = ""
+    if article is not None and article.failure:
+        note = f'<p class="hint">{html.escape("The feed’s text: " + article.failure)}</p>'
+    return _header(story) + note + _body(story)
 
 
 def _header(story: Story) -> str:
@@ -72,8 +80,8 @@ class ReaderView(QTextBrowser):
         self.setAccessibleName("Story")
         self.anchorClicked.connect(self.on_anchor_clicked)
 
-    def show_story(self, story: Story) -> None:
-        self.setHtml(story_html(story))
+    def show_story(self, story: Story, article: StoredArticle | None = None) -> None:
+        self.setHtml(story_html(story, article))
         self.setAccessibleDescription(story.title or UNTITLED)
 
     def show_message(self, title: str, text: str) -> None:

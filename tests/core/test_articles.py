@@ -139,3 +139,162 @@ def test_one_run_fetches_only_a_feeds_newest_pages(library: Library, server: Loo
     assert first.extracted == PAGES_PER_FEED
     assert library.fetch_articles().extracted == 10  # the rest on the next run, none twice
     assert len([s for s in server.log if s.path.startswith("/p")]) == len(pages)
+
+
+# -- fetching pages again: conditional GET, retries -------------------------------------------------------
+ETAG, LAST_MODIFIED = '"v1"', "Tue, 01 Oct 2024 08:00:00 GMT"
+
+
+def sturdy_page(title: str, marker: str) -> bytes:
+    """`article_page`, declared an article (og:type): these tests are about fetching, not the extractor's
+    confidence on a short page."""
+    return article_page(title, marker).replace(
+        b"<title>", b"<meta property='og:type' content='article'><title>"
+    )
+
+
+def one_story(library: Library, server: LoopbackServer, path: str) -> int:
+    server.serve("/one.xml", summary_feed(server, [path]))
+    feed_id = library.write(lambda c: feed_store.add_feed(c, server.url("/one.xml")))
+    library.refresh([feed_id])
+    return story_id(library, feed_id, "Story 0")
+
+
+def age_attempts(library: Library) -> None:
+    library.write(lambda c: c.execute("UPDATE articles SET fetched_at = fetched_at - 86400"))
+
+
+def test_a_page_fetched_again_is_asked_for_conditionally(library: Library, server: LoopbackServer) -> None:
+    page = sturdy_page("Harbour reopens", "zanzibarite")
+    server.serve_conditional("/a.html", page, ETAG, LAST_MODIFIED, content_type="text/html")
+    story = one_story(library, server, "/a.html")
+    assert library.fetch_articles().extracted == 1
+    before = library.article(story)
+    report = library.refetch_articles([story])
+    assert (report.not_modified, report.extracted) == (1, 0)
+    seen = server.requests_to("/a.html")[-1].headers
+    assert (seen["if-none-match"], seen["if-modified-since"]) == (ETAG, LAST_MODIFIED)
+    assert library.article(story) == before  # the stored page kept
+    later = "Wed, 02 Oct 2024 08:00:00 GMT"
+    server.serve_conditional("/a.html", sturdy_page("Harbour", "quokkaville"), '"v2"', later, "text/html")
+    assert library.refetch_articles([story]).extracted == 1  # changed: fetched, extracted, stored
+    changed = library.article(story)
+    assert changed is not None and "quokkaville" in changed.text
+    assert library.refetch_articles([story]).not_modified == 1  # with the new validators
+    assert server.requests_to("/a.html")[-1].headers["if-none-match"] == '"v2"'
+
+
+def test_a_refetch_that_fails_keeps_the_stored_page(library: Library, server: LoopbackServer) -> None:
+    server.serve("/a.html", sturdy_page("Harbour reopens", "zanzibarite"), "text/html")
+    story = one_story(library, server, "/a.html")
+    library.fetch_articles()
+    server.routes["/a.html"] = lambda h: Response(500, b"down")
+    assert library.refetch_articles([story]).unreachable == 1
+    kept = library.article(story)
+    assert kept is not None and kept.is_article and "zanzibarite" in kept.text
+    with pytest.raises(Exception, match="no story 999"):
+        library.refetch_articles([999])
+
+
+def test_an_unreachable_page_is_tried_again_on_later_runs_a_few_times(
+    library: Library, server: LoopbackServer
+) -> None:
+    from tidings.core.storage.articles import MAX_ATTEMPTS
+
+    server.routes["/down.html"] = lambda h: Response(503, b"down")
+    one_story(library, server, "/down.html")
+    assert library.fetch_articles().unreachable == 1
+    assert library.fetch_articles().unreachable == 0  # not at once: a later run
+    for _ in range(MAX_ATTEMPTS + 2):
+        age_attempts(library)
+        library.fetch_articles(after_id=library.newest_story_id())  # retries are not only for new stories
+    assert len(server.requests_to("/down.html")) == MAX_ATTEMPTS  # then a dead page is left alone
+
+
+def test_a_page_that_comes_back_is_extracted(library: Library, server: LoopbackServer) -> None:
+    server.routes["/late.html"] = lambda h: Response(404, b"not yet")  # the feed ran ahead of the site
+    story = one_story(library, server, "/late.html")
+    library.fetch_articles()
+    server.serve("/late.html", sturdy_page("Harbour reopens", "zanzibarite"), "text/html")
+    age_attempts(library)
+    assert library.fetch_articles().extracted == 1
+    good = library.article(story)
+    assert good is not None and good.is_article
+
+
+def test_gone_pages_and_failed_extractions_are_not_fetched_again(
+    library: Library, server: LoopbackServer, summaries: int
+) -> None:
+    server.routes["/gone.html"] = lambda h: Response(410, b"gone")
+    library.refresh(articles=True)
+    for _ in range(3):
+        age_attempts(library)
+        library.fetch_articles()
+    assert len(server.requests_to("/gone.html")) == 1  # 410: the page is gone for good
+    assert len(server.requests_to("/b.html")) == 1  # fetched, no article: reextract covers it
+
+
+def test_a_redirected_page_resolves_its_images_where_it_ended(
+    library: Library, server: LoopbackServer
+) -> None:
+    from tests.loopback import read_data
+
+    page = sturdy_page("Harbour reopens", '<img src="pictures/boats.png" alt="Boats">')
+    server.serve("/news/2024/a.html", page, "text/html")
+    server.redirect("/r/a", server.url("/news/2024/a.html"), status=302)
+    server.serve("/news/2024/pictures/boats.png", read_data("images", "photo.png"), "image/png")
+    story = one_story(library, server, "/r/a")
+    report = library.fetch_articles()
+    assert (report.extracted, report.images) == (1, 1)
+    assert library.image(server.url("/news/2024/pictures/boats.png")) is not None
+    server.log.clear()
+    library.refetch_articles([story])  # asked where the page is, not through the redirect again
+    assert [s.path for s in server.log] == ["/news/2024/a.html"]
+
+
+def test_a_library_of_schema_2_keeps_its_articles_and_retries_unreachable_ones(
+    tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pathlib import Path
+
+    from tidings.core.storage.db import connect
+    from tidings.core.storage.schema import MIGRATIONS
+
+    path = Path(str(tmp_path)) / "old.sqlite3"
+    for number in [n for n in MIGRATIONS if n > 2]:
+        monkeypatch.delitem(MIGRATIONS, number)
+    old = connect(path)
+    old.execute("INSERT INTO feeds (id, url, added_at) VALUES (1, 'https://example.org/feed', 0)")
+    old.execute(
+        "INSERT INTO stories (id, feed_id, uid, url, added_at, sort_time, content_hash)"
+        " VALUES (1, 1, 'a', 'https://example.org/a', 0, 0, 'h')"
+    )
+    old.execute(
+        "INSERT INTO articles (story_id, url, fetched_at, failure) VALUES (1, 'https://example.org/a', 0, 'x')"
+    )
+    old.close()
+    monkeypatch.undo()
+    new = connect(path)
+    assert new.execute("PRAGMA user_version").fetchone()[0] == max(MIGRATIONS)
+    assert new.execute("SELECT images FROM feeds").fetchone()[0] == 1
+    assert tuple(new.execute("SELECT attempts, images_listed, etag FROM articles").fetchone()) == (1, 0, None)
+    assert new.execute("SELECT count(*) FROM images").fetchone()[0] == 0
+
+
+def test_the_cli_says_how_many_images_were_stored(
+    tmp_path: object, server: LoopbackServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pathlib import Path
+
+    from tests.loopback import read_data
+    from tidings.__main__ import main
+
+    data = str(Path(str(tmp_path)) / "cli")
+    server.serve("/a.html", sturdy_page("Harbour reopens", '<img src="/boats.png" alt="Boats">'), "text/html")
+    server.serve("/boats.png", read_data("images", "photo.png"), "image/png")
+    server.serve("/one.xml", summary_feed(server, ["/a.html"]))
+    assert main(["--data-dir", data, "add", server.url("/one.xml")]) == 0
+    capsys.readouterr()
+    assert main(["--data-dir", data, "fetch-articles"]) == 0
+    out = capsys.readouterr().out
+    assert "Articles: 1 extracted" in out and "Images: 1 stored, 0 refused or unreachable." in out

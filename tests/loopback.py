@@ -114,6 +114,31 @@ class LoopbackServer(ThreadingHTTPServer):
             200, packed, {"Content-Type": content_type, "Content-Encoding": "gzip"}
         )
 
+    def serve_basic(
+        self, path: str, body: bytes, user: str, password: str, content_type: str = "application/rss+xml"
+    ) -> None:
+        """HTTP Basic: the body for the right login, else 401 with a Basic challenge."""
+        import base64
+
+        expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+        self._guarded(path, body, content_type, expected, 'Basic realm="tidings-test"')
+
+    def serve_bearer(
+        self, path: str, body: bytes, token: str, content_type: str = "application/rss+xml"
+    ) -> None:
+        """A bearer token: the body for the right one, else 401 with a Bearer challenge."""
+        self._guarded(path, body, content_type, f"Bearer {token}", 'Bearer realm="tidings-test"')
+
+    def _guarded(self, path: str, body: bytes, content_type: str, expected: str, challenge: str) -> None:
+        def route(h: Handler) -> Response:
+            if h.headers.get("Authorization") == expected:
+                return Response(200, body, {"Content-Type": content_type})
+            return Response(
+                401, b"login needed\n", {"Content-Type": "text/plain", "WWW-Authenticate": challenge}
+            )
+
+        self.routes[path] = route
+
     def redirect(self, path: str, target: str, status: int = 301) -> None:
         self.routes[path] = lambda h: Response(status, b"", {"Location": target})
 

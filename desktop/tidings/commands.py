@@ -11,8 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from .cli import emit_json, positive
-from .core.credentials import LazyCredentials
-from .core.errors import UserInputError
+from .core.credentials import LazyCredentials, Secret, origin_of
+from .core.errors import CredentialsError, LoginNeededError, UserInputError, login_needed
 from .core.library import Library
 from .core.models import Feed, RefreshReport, Story
 from .core.paths import data_dir
@@ -35,8 +35,14 @@ def opened(args: argparse.Namespace) -> Iterator[Library]:
 
 # -- subscriptions --------------------------------------------------------------------------------
 def cmd_add(args: argparse.Namespace) -> int:
+    login = _given_login(args)
     with opened(args) as lib:
-        feed = lib.add_feed(args.url, folder=args.folder, pick=args.pick)
+        try:
+            feed = lib.add_feed(args.url, folder=args.folder, pick=args.pick, login=login)
+        except LoginNeededError as exc:
+            if exc.refused or login is not None or not _interactive():
+                raise _login_advice(exc) from exc
+            feed = lib.add_feed(exc.url, folder=args.folder, login=_ask_login(args.user, exc.url, exc.scheme))
     where = f" in {feed.folder}" if feed.folder else ""
     print(f"Added feed {feed.id}: {feed.title} <{feed.url}>{where}, {feed.total} stories.")
     return 0
@@ -64,6 +70,88 @@ def cmd_remove(args: argparse.Namespace) -> int:
         lib.remove_feed(feed.id)
     print(f"Removed feed {feed.id} ({feed.title}) and its {feed.total} stories.")
     return 0
+
+
+def cmd_login(args: argparse.Namespace) -> int:
+    with opened(args) as lib:
+        feed = lib.feed(lib.find_feed(args.feed))
+        if lib.login_storage_warning():  # said already; a login kept in memory would die with this command
+            raise CredentialsError(
+                "Nothing was saved: without a secure keyring, it would die with this command."
+            )
+        user = lib.login_user(feed.id)
+        login = _given_login(args, user) or _ask_login(args.user or user, feed.url, feed.auth or "")
+        if login.kind == "bearer":
+            warning = lib.set_token(feed.id, login.password)
+        else:
+            warning = lib.set_login(feed.id, login.username, login.password)
+    if warning:
+        raise CredentialsError("Nothing was saved in the keyring.")
+    print(f"Saved the login for feed {feed.id} ({feed.title}); it is sent only to {origin_of(feed.url)}.")
+    return 0
+
+
+def cmd_logout(args: argparse.Namespace) -> int:
+    with opened(args) as lib:
+        feed = lib.feed(lib.find_feed(args.feed))
+        lib.forget_login(feed.id)
+    print(f"Forgot the login for feed {feed.id} ({feed.title}).")
+    return 0
+
+
+def _interactive() -> bool:
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+def _given_login(args: argparse.Namespace, user: str | None = None) -> Secret | None:
+    """The login the options bring: --token-stdin, or --password-stdin with --user (or the saved user)."""
+    if args.token_stdin:
+        return Secret("bearer", "", _read_secret("access token"))
+    if not args.password_stdin:
+        return None
+    user = args.user or user
+    if user is None:
+        raise UserInputError("Give the user name with --user (the password comes from standard input).")
+    return Secret("basic", user, _read_secret("password"))
+
+
+def _read_secret(what: str) -> str:
+    import getpass
+
+    if _interactive():  # typed: not echoed
+        return getpass.getpass(f"{what.capitalize()}: ")
+    value = sys.stdin.read().rstrip("\r\n")
+    if not value:
+        raise UserInputError(f"No {what} came on standard input.")
+    return value
+
+
+def _ask_login(user: str | None, url: str, scheme: str) -> Secret:
+    """Ask at the terminal: a token when the server asks for a bearer token, else a user and password."""
+    import getpass
+    from urllib.parse import urlsplit
+
+    if not _interactive():
+        raise UserInputError(
+            "Give the login with --user NAME --password-stdin, or --token-stdin (standard input is not a "
+            "terminal, so Tidings cannot ask)."
+        )
+    host = urlsplit(url).hostname or url
+    if scheme == "bearer":
+        return Secret("bearer", "", getpass.getpass(f"Access token for {host}: ").strip())
+    if not user:
+        print(f"User name for {host}: ", end="", file=sys.stderr, flush=True)
+        user = sys.stdin.readline().strip()
+    return Secret("basic", user, getpass.getpass(f"Password for {user} at {host}: "))
+
+
+def _login_advice(exc: LoginNeededError) -> UserInputError:
+    if exc.refused:
+        return UserInputError(f"{exc.url} refused the login (HTTP 401).")
+    return UserInputError(
+        f"{exc.url} needs a login (HTTP 401): add it again with --user NAME --password-stdin, "
+        "or --token-stdin for an access token."
+    )
 
 
 def cmd_import_opml(args: argparse.Namespace) -> int:
@@ -129,7 +217,8 @@ def _report_json(report: RefreshReport) -> dict[str, Any]:
 
 def _print_report(report: RefreshReport) -> None:
     for o in report.errors:
-        print(f"feed {o.feed_id} <{o.url}>: {o.error}")
+        hint = f" Log in with `tidings login {o.feed_id}`." if login_needed(o.error) else ""
+        print(f"feed {o.feed_id} <{o.url}>: {o.error}{hint}")
     for o in report.outcomes:
         if o.moved_to:
             print(f"feed {o.feed_id} moved permanently to {o.moved_to}")
@@ -256,6 +345,7 @@ def cmd_fetch_articles(args: argparse.Namespace) -> int:
     print(
         f"Articles: {a.extracted} extracted, {a.failed} without an article, {a.unreachable} pages unreachable."
     )
+    print(f"Images: {a.images} stored, {a.images_failed} refused or unreachable.")
     return 0
 
 

@@ -50,3 +50,25 @@ class OPMLError(TidingsError):
 
 class CredentialsError(TidingsError):
     """The OS keyring failed or is not secure."""
+
+
+LOGIN_NEEDED = "The feed needs a login (HTTP 401)."
+LOGIN_REFUSED = "The server refused the saved login for this feed (HTTP 401)."
+
+
+class LoginNeededError(FetchError):
+    """HTTP 401: the address asks for a login; none was sent, or the one sent was refused (`refused`).
+
+    `url` is the address that asked and `scheme` what it asked for ("basic", "bearer", ...: the
+    WWW-Authenticate scheme, lower case). The message never holds the login itself."""
+
+    def __init__(self, url: str, *, scheme: str = "basic", refused: bool = False):
+        super().__init__(LOGIN_REFUSED if refused else LOGIN_NEEDED, status=401)
+        self.url = url
+        self.scheme = scheme
+        self.refused = refused
+
+
+def login_needed(message: str | None) -> bool:
+    """Whether a feed's error (stored, or in a refresh outcome) means that giving a login would help."""
+    return message in (LOGIN_NEEDED, LOGIN_REFUSED)

@@ -21,8 +21,9 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from .credentials import same_site
 from .decode import decoder_for
-from .errors import FetchError
+from .errors import FetchError, LoginNeededError
 from .models import FetchPolicy
 from .transport import H11Transport
 
@@ -93,7 +94,13 @@ class Fetcher:
         url, permanent = _checked(request.url), True
         started = time.monotonic()
         for _hop in range(self.policy.max_redirects + 1):
-            result = await self._hop(request, url, started)
+            try:
+                result = await self._hop(request, url, started)
+            except LoginNeededError as exc:
+                elsewhere = _moved_away(request, url)
+                if elsewhere is None:
+                    raise
+                raise elsewhere from exc
             if result.status not in REDIRECTS:
                 moved = url if permanent and url != request.url else None
                 return _with(result, moved_to=moved)
@@ -116,7 +123,7 @@ class Fetcher:
 
     async def _get(self, request: FetchRequest, url: str) -> FetchResult:
         headers = _request_headers(request, same_url=url == request.url)
-        if request.authorization and _same_origin(url, request.url):  # never sent to another host
+        if request.authorization and same_site(request.url, url):  # never sent to another site
             headers["Authorization"] = request.authorization
         # The transport directly, without httpx's client: we follow redirects, send no cookies and set
         # the headers ourselves, and the client layer cost a quarter of a refresh's CPU.
@@ -125,6 +132,8 @@ class Fetcher:
             if r.status_code in REDIRECTS or r.status_code == 304:
                 await _drain(r)  # read to the end so the connection goes back to the pool
                 return _result(r, url, b"")
+            if r.status_code == 401:
+                raise _login_needed(r, url, refused="Authorization" in headers)
             _raise_for_status(r)
             if not request.decode:
                 return _result(r, url, await _read_raw(r, self.policy.max_bytes))
@@ -253,9 +262,23 @@ def _host_key(url: str) -> str:
     return f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
 
 
-def _same_origin(a: str, b: str) -> bool:
-    pa, pb = urlsplit(a), urlsplit(b)
-    return (pa.scheme, pa.hostname, pa.port) == (pb.scheme, pb.hostname, pb.port)
+def _login_needed(response: httpx.Response, url: str, *, refused: bool) -> LoginNeededError:
+    challenge = response.headers.get("www-authenticate", "").strip()
+    scheme = challenge.split(None, 1)[0].split(",", 1)[0].lower() if challenge else "basic"
+    return LoginNeededError(url, scheme=scheme, refused=refused)
+
+
+def _moved_away(request: FetchRequest, url: str) -> FetchError | None:
+    """A feed with a login that redirects to another site which asks for one: a login there would not
+    help, since Tidings never sends it to another site. Says so instead of asking for the login again."""
+    if not request.authorization or same_site(request.url, url):
+        return None
+    host = urlsplit(url).hostname or url
+    return FetchError(
+        f"The feed now redirects to {host}, which asks for a login; Tidings never sends a login to "
+        "another site: subscribe to the new address and log in there.",
+        status=401,
+    )
 
 
 def _max_age(headers: Mapping[str, str]) -> float | None:

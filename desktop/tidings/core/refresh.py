@@ -255,6 +255,8 @@ def _all_done(futures: list[concurrent.futures.Future[object]]) -> None:
 
 
 def _request(state: FeedState, secret: Secret | None) -> FetchRequest:
+    if secret is not None and not secret.allows(state.url):  # the feed moved to another site
+        secret = None
     return FetchRequest(
         state.url, state.etag, state.last_modified, authorization=authorization(secret), decode=False
     )

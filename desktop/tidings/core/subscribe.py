@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import sqlite3
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from . import discover as discovery
 from . import opml
-from .credentials import Secret, split_userinfo
+from .credentials import Secret, origin_of, redact, split_userinfo
 from .errors import DiscoveryError, FetchError, TidingsError, UserInputError
 from .fetch import Fetcher, FetchPolicy, FetchRequest, FetchResult
 from .models import Feed, FeedLink, OPMLDocument, Outline
@@ -38,7 +39,7 @@ def normalize(url: str) -> str:
     if "://" not in url:
         url = "https://" + url.lstrip("/")
     if not url.lower().startswith(("http://", "https://")):
-        raise UserInputError(f"Tidings subscribes to web addresses (http or https), not “{url}”.")
+        raise UserInputError(f"Tidings subscribes to web addresses (http or https), not “{redact(url)}”.")
     return url
 
 
@@ -74,10 +75,18 @@ async def _probe(fetcher: Fetcher, url: str) -> FetchResult | None:
     return result if discovery.looks_like_feed(result.body, result.content_type) else None
 
 
-def add(library: Library, url: str, *, folder: str | None, pick: int | None) -> Feed:
+def add(
+    library: Library, url: str, *, folder: str | None, pick: int | None, login: Secret | None = None
+) -> Feed:
+    """Subscribe to `url`. A login (given, or as `user:password@` in the address) is sent only to that
+    address's site and kept in the credential store; a 401 raises LoginNeededError (ask, then call
+    again with `login`)."""
     clean, secret = split_userinfo(normalize(url))
+    if login is not None:
+        secret = dataclasses.replace(login, origin=origin_of(clean))
     result, prepared = asyncio.run(_resolve(library.policy, clean, secret, pick))
-    feed_id = library.write(lambda c: _insert_feed(c, result, prepared, folder, secret is not None))
+    kind = secret.kind if secret else None
+    feed_id = library.write(lambda c: _insert_feed(c, result, prepared, folder, kind))
     if secret:
         library.credentials.set(feed_id, secret)
     return library.feed(feed_id)
@@ -93,7 +102,7 @@ async def _resolve(
     async with Fetcher(policy) as fetcher:
         if secret:  # a feed behind a login is fetched directly: never send the password to a probe
             result = await fetcher.fetch(
-                _request(FeedState(0, url, None, None, None, None, 0, "basic"), secret)
+                _request(FeedState(0, url, None, None, None, None, 0, secret.kind), secret)
             )
         else:
             links, result = await _discover(fetcher, url)
@@ -102,8 +111,14 @@ async def _resolve(
     if result is None:  # every branch above sets it; this keeps the type checker honest
         raise DiscoveryError(f"No feed was found at {url}.")
     prepared = await asyncio.get_running_loop().run_in_executor(
-        None, parse_job, result.body, result.url, result.content_type
-    )
+        None,
+        parse_job,
+        result.body,
+        result.url,
+        result.content_type,
+        result.content_encoding,
+        policy.max_bytes,
+    )  # a feed fetched with a login comes as a refresh fetches it: maybe still compressed
     if isinstance(prepared, str):
         raise DiscoveryError(f"{result.url} is not a feed Tidings can read: {prepared}")
     return result, prepared
@@ -124,12 +139,11 @@ def _insert_feed(
     result: FetchResult,
     prepared: PreparedFeed,
     folder: str | None,
-    has_secret: bool,
+    auth: str | None,
 ) -> int:
     feed_id = feed_store.add_feed(
-        conn, result.url, title=prepared.title, folder=folder, site_url=prepared.site_url,
-        auth="basic" if has_secret else None,
-    )  # fmt: skip
+        conn, result.url, title=prepared.title, folder=folder, site_url=prepared.site_url, auth=auth
+    )
     store_feed(feed_id, prepared, result, None, body_hash(result))(conn)  # stored as a refresh would
     return feed_id
 

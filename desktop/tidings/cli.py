@@ -26,10 +26,39 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="the library folder (default: $TIDINGS_DATA_DIR or the platform's user data folder)",
     )
+    setup = parser.add_mutually_exclusive_group()
+    setup.add_argument("--self-test", action="store_true", help="check that Tidings works here, then exit")
+    setup.add_argument("--install-desktop-entry", action="store_true", help="Linux: put Tidings in the menu")
+    setup.add_argument("--uninstall-desktop-entry", action="store_true", help="Linux: take it out again")
+    _screenshot_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _subscriptions(sub)
     _reading(sub)
     return parser
+
+
+def _screenshot_options(parser: argparse.ArgumentParser) -> None:
+    shot = parser.add_argument_group("screenshot mode (offscreen unless QT_QPA_PLATFORM is set)")
+    shot.add_argument("--screenshot", metavar="FILE.png", type=Path, help="save the window as PNG, then quit")
+    shot.add_argument("--theme", choices=("light", "dark"), help="with --screenshot: the colours")
+    shot.add_argument(
+        "--story", type=int, metavar="ID", dest="shot_story", help="with --screenshot: the story to show"
+    )  # its own dest: subcommands (show, annotate) take a STORY of their own
+    shot.add_argument("--size", type=_size, metavar="WxH", help="with --screenshot: default 1280x800")
+
+
+def _size(text: str) -> tuple[int, int]:
+    width, _x, height = text.lower().partition("x")
+    if not (width.isdigit() and height.isdigit() and all(200 <= int(n) <= 10000 for n in (width, height))):
+        raise argparse.ArgumentTypeError(f"“{text}” is not a size like 1280x800 (200 to 10000 pixels)")
+    return int(width), int(height)
+
+
+def _check_screenshot_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.screenshot and args.command is not None:
+        parser.error("--screenshot opens the window: it does not go with a command")
+    if not args.screenshot and (args.theme or args.shot_story is not None or args.size):
+        parser.error("--theme, --story and --size go with --screenshot")
 
 
 def _subscriptions(sub: Any) -> None:
@@ -37,6 +66,7 @@ def _subscriptions(sub: Any) -> None:
     p.add_argument("url")
     p.add_argument("--folder", metavar="NAME")
     p.add_argument("--pick", type=int, metavar="N", help="which of the site's feeds (see the list it prints)")
+    _login_options(p)
     p = sub.add_parser("rename", help="rename a feed")
     p.add_argument("feed", help="feed number, address or title")
     p.add_argument("title")
@@ -44,6 +74,11 @@ def _subscriptions(sub: Any) -> None:
     p.add_argument("feed")
     p.add_argument("folder", nargs="?", default=None)
     p = sub.add_parser("remove", help="unsubscribe from a feed and delete its stories")
+    p.add_argument("feed")
+    p = sub.add_parser("login", help="keep a feed's login (HTTP Basic or a bearer token) in the keyring")
+    p.add_argument("feed")
+    _login_options(p)
+    p = sub.add_parser("logout", help="forget a feed's login")
     p.add_argument("feed")
     p = sub.add_parser("import-opml", help="add the feeds of an OPML file (fetches nothing)")
     p.add_argument("file", type=Path)
@@ -65,6 +100,14 @@ def _subscriptions(sub: Any) -> None:
         help="how long to wait for another Tidings that is refreshing this library (default 600)",
     )
     p.add_argument("--json", action="store_true")
+
+
+def _login_options(p: argparse.ArgumentParser) -> None:
+    """A login never comes as an argument (other users can read those): it is asked for, or read."""
+    p.add_argument("--user", metavar="NAME", help="the user name for HTTP Basic")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    how.add_argument("--token-stdin", action="store_true", help="read a bearer token from standard input")
 
 
 def _reading(sub: Any) -> None:
@@ -109,17 +152,34 @@ def _reading(sub: Any) -> None:
         if name == "mark-read":
             p.add_argument("--all", action="store_true", help="every unread story (of --feed, if given)")
             p.add_argument("--feed", metavar="FEED")
+    from .cli_library import add_parsers
+
+    add_parsers(sub)
 
 
 def run(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    _check_screenshot_options(parser, args)
     logging.basicConfig(level=logging.WARNING, format="tidings: %(message)s")
+    if args.self_test:
+        from .selftest import run_self_test
+
+        return run_self_test()
+    if args.install_desktop_entry or args.uninstall_desktop_entry:
+        from . import desktop_entry
+
+        return desktop_entry.main(remove=args.uninstall_desktop_entry)
     if args.command is None:
         return _open_window(args)
-    from . import commands
+    if getattr(args, "run", None):  # the collection's commands (cli_library)
+        from . import commands_library
 
-    handler: Handler = getattr(commands, "cmd_" + args.command.replace("-", "_"))
+        handler: Handler = getattr(commands_library, args.run)
+    else:
+        from . import commands
+
+        handler = getattr(commands, "cmd_" + args.command.replace("-", "_"))
     try:
         return handler(args)
     except TidingsError as exc:
@@ -135,6 +195,10 @@ def run(argv: list[str]) -> int:
 
 
 def _open_window(args: argparse.Namespace) -> int:
+    if args.screenshot:  # deterministic, and no window flashes up: offscreen unless asked otherwise
+        import os
+
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     if _no_display():  # Qt would abort the process with a page about platform plugins
         return fail(
             "There is no display to open the window on (DISPLAY and WAYLAND_DISPLAY are not set); "
@@ -144,6 +208,11 @@ def _open_window(args: argparse.Namespace) -> int:
         from .ui.app import run_app
     except ImportError as exc:
         return fail(f"The window cannot start: Qt is not available ({exc}).")
+    if args.screenshot:
+        from .ui.screenshot import DEFAULT_SIZE, ScreenshotRequest
+
+        shot = ScreenshotRequest(args.screenshot, args.theme, args.shot_story, args.size or DEFAULT_SIZE)
+        return run_app(args.data_dir, screenshot=shot)
     return run_app(args.data_dir)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import sqlite3
 import threading
 import time
@@ -13,11 +14,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from .credentials import CredentialStore, MemoryCredentials
-from .errors import TidingsError
+from .credentials import CredentialStore, MemoryCredentials, Secret
+from .errors import TidingsError, UserInputError, login_needed
 from .models import Feed, FeedLink, FeedOutcome, FetchPolicy, Folder, RefreshReport, SearchHit, Story
 from .storage import articles as article_store
 from .storage import feeds as feed_store
+from .storage import images as image_store
 from .storage import stories as story_store
 from .storage.db import DB_NAME, connect
 from .storage.lock import FileLock
@@ -25,7 +27,9 @@ from .storage.stories import ALL, PageKey, StoryFilter
 from .storage.writer import Writer
 
 if TYPE_CHECKING:
+    from .annotating import Annotator
     from .articles import ArticleReport
+    from .collection import Collection
     from .refresh import Progress
 
 T = TypeVar("T")
@@ -79,8 +83,23 @@ class Library:
                 self._readers.append(conn)
         return conn
 
-    def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        return self.writer.call(work)
+    def write(self, work: Callable[[sqlite3.Connection], T], *, durable: bool = False) -> T:
+        """Run `work` in the writer; returns once committed (`durable`: fsynced in a transaction alone)."""
+        return self.writer.call(work, durable=durable)
+
+    @functools.cached_property
+    def collection(self) -> Collection:
+        """Saved stories and topics."""
+        from .collection import Collection
+
+        return Collection(self)
+
+    @functools.cached_property
+    def annotations(self) -> Annotator:
+        """Highlights and notes."""
+        from .annotating import Annotator
+
+        return Annotator(self)
 
     def lock(self, name: str, purpose: str) -> FileLock:
         return FileLock(self.folder / f"{name}.lock", purpose)
@@ -109,8 +128,11 @@ class Library:
     def count(self, flt: StoryFilter = ALL) -> int:
         return story_store.count(self.reader(), flt)
 
-    def search(self, query: str, flt: StoryFilter = ALL, *, limit: int = 50) -> list[SearchHit]:
-        return story_store.search(self.reader(), query, flt, limit=limit)
+    def search(
+        self, query: str, flt: StoryFilter = ALL, *, limit: int = 50, marks: tuple[str, str] = ("[", "]")
+    ) -> list[SearchHit]:
+        """Stories matching `query`, best first, each with a snippet whose matches are between `marks`."""
+        return story_store.search(self.reader(), query, flt, limit=limit, marks=marks)
 
     # -- changing ---------------------------------------------------------------------------------
     def mark_read(self, story_ids: list[int], read: bool = True) -> int:
@@ -121,6 +143,15 @@ class Library:
 
     def mark_all_read(self, flt: StoryFilter = ALL) -> list[int]:
         return self.write(lambda c: story_store.mark_all_read(c, flt))
+
+    def purge_old(
+        self, keep_days: int, *, unread: bool = False, cancel: threading.Event | None = None
+    ) -> int:
+        """Delete stories that arrived over `keep_days` ago and are read (any, with `unread`); never starred,
+        saved or annotated ones. A purged story does not come back. Returns how many went (0: keep_days <= 0)."""
+        from .retention import purge
+
+        return purge(self.write, keep_days, unread=unread, cancel=cancel)
 
     def rename_feed(self, feed_id: int, title: str) -> None:
         self.write(lambda c: feed_store.rename_feed(c, feed_id, title))
@@ -142,11 +173,14 @@ class Library:
 
         return asyncio.run(subscribe.discover(url, self.policy))
 
-    def add_feed(self, url: str, *, folder: str | None = None, pick: int | None = None) -> Feed:
-        """Subscribe to a feed or a site; raises subscribe.ChoiceNeeded when a site offers several."""
+    def add_feed(
+        self, url: str, *, folder: str | None = None, pick: int | None = None, login: Secret | None = None
+    ) -> Feed:
+        """Subscribe to a feed or a site; raises subscribe.ChoiceNeeded when a site offers several, and
+        errors.LoginNeededError on a 401: ask, then call again for `err.url` with a `login`."""
         from . import subscribe  # imported on use: reading needs no network stack
 
-        return subscribe.add(self, url, folder=folder, pick=pick)
+        return subscribe.add(self, url, folder=folder, pick=pick, login=login)
 
     def import_opml(self, data: bytes) -> ImportReport:
         from . import subscribe
@@ -157,6 +191,46 @@ class Library:
         from . import subscribe
 
         return subscribe.export_opml(self)
+
+    # -- logins (keyring; these block on D-Bus: call them off the GUI thread) ----------------------
+    def set_login(self, feed_id: int, user: str, password: str) -> str | None:
+        """Keep an HTTP Basic login for the feed, sent only to the feed's own site, and make the feed due.
+
+        Returns None when the keyring keeps it, else the sentence saying why it lasts this session only."""
+        if not (user or password):
+            raise UserInputError("Give a user name and a password.")
+        return self._keep_login(feed_id, Secret("basic", user, password))
+
+    def set_token(self, feed_id: int, token: str) -> str | None:
+        """Keep a bearer token for the feed (sent as `Authorization: Bearer`); returns as set_login."""
+        return self._keep_login(feed_id, Secret("bearer", "", token.strip()))
+
+    def _keep_login(self, feed_id: int, secret: Secret) -> str | None:
+        from .credentials import origin_of
+
+        origin = origin_of(self.feed(feed_id).url)
+        self.credentials.set(feed_id, Secret(secret.kind, secret.username, secret.password, origin))
+        self.write(lambda c: feed_store.set_auth(c, feed_id, secret.kind))
+        return self.credentials.storage_warning()
+
+    def forget_login(self, feed_id: int) -> None:
+        """Delete the feed's login from the keyring (and from this session's memory)."""
+        self.credentials.delete(feed_id)
+        self.write(lambda c: feed_store.set_auth(c, feed_id, None))
+
+    def login_user(self, feed_id: int) -> str | None:
+        """The user name of the feed's saved login ("" for a token), to fill in a login form; None: none."""
+        secret = self.credentials.get(feed_id) if self.feed(feed_id).auth else None
+        return secret.username if secret else None
+
+    def login_storage_warning(self) -> str | None:
+        """None when logins are kept in the keyring, else the sentence saying why they last this session."""
+        return self.credentials.storage_warning()
+
+    @staticmethod
+    def needs_login(feed: Feed) -> bool:
+        """Whether the feed's last error was a 401 that a login (or a new one) would fix."""
+        return feed.error is not None and login_needed(feed.error.message)
 
     # -- refreshing -------------------------------------------------------------------------------
     def refresh(
@@ -192,11 +266,24 @@ class Library:
         self.write(lambda c: article_store.set_show(c, feed_id, mode))
 
     def fetch_articles(self, *, after_id: int = 0, cancel: threading.Event | None = None) -> ArticleReport:
-        """Fetch and extract the pages of stories (newer than `after_id`) of feeds read as full articles."""
+        """Fetch and extract the pages of stories (newer than `after_id`) of feeds read as full articles,
+        try again the pages earlier runs could not reach (a few times), then download the images of good
+        articles of feeds that keep images. Blocks on the network: not on the GUI thread."""
         from .articles import ArticleRun
 
         conn = self.reader()
-        jobs = article_store.missing(conn, article_store.article_feeds(conn), after_id)
+        feeds = article_store.article_feeds(conn)
+        jobs = article_store.missing(conn, feeds, after_id) + article_store.retries(conn, feeds)
+        return ArticleRun(self.writer, self.policy, cancel or threading.Event()).fetch(jobs)
+
+    def refetch_articles(
+        self, story_ids: list[int], *, cancel: threading.Event | None = None
+    ) -> ArticleReport:
+        """Fetch these stories' pages again, whatever their feed's setting. A stored page is asked for with
+        its ETag/Last-Modified, and kept when the server says it has not changed (HTTP 304)."""
+        from .articles import ArticleRun
+
+        jobs = article_store.refetch_jobs(self.reader(), story_ids)
         return ArticleRun(self.writer, self.policy, cancel or threading.Event()).fetch(jobs)
 
     def reextract(self, story_ids: list[int] | None = None) -> ArticleReport:
@@ -211,6 +298,22 @@ class Library:
 
     def article(self, story_id: int) -> article_store.StoredArticle | None:
         return article_store.get(self.reader(), story_id)
+
+    # -- article images ---------------------------------------------------------------------------
+    def image(self, url: str) -> tuple[bytes, str] | None:
+        """The stored image at `url` (bytes, content type), from the store only: never the network.
+        None when it was never downloaded or was refused. `url` may be written either way (`café` or
+        `caf%C3%A9`): it is normalized as the stored addresses are."""
+        from .images import normalize_url
+
+        return image_store.get(self.reader(), normalize_url(url))
+
+    def set_images(self, feed_id: int, on: bool) -> None:
+        """Download the images of this feed's articles for offline reading (the default), or not."""
+        self.write(lambda c: image_store.set_images(c, feed_id, on))
+
+    def images_on(self, feed_id: int) -> bool:
+        return image_store.images_on(self.reader(), feed_id)
 
 
 def _not_due(state: feed_store.FeedState) -> FeedOutcome:

@@ -95,6 +95,7 @@ class Feed:
     next_check: datetime | None = None
     error: FeedError | None = None
     auth: str | None = None  # "basic" / "bearer" when the keyring holds a secret for it
+    show: str = "auto"  # "feed", "article", or "auto": full articles when the feed carries summaries only
 
 
 @dataclass(frozen=True, slots=True)

@@ -163,7 +163,7 @@ _FEED_SELECT = (
     + """
 SELECT f.id, f.url, coalesce(f.user_title, nullif(f.title, ''), f.url) AS title, d.path AS folder,
        f.site_url, f.description, f.icon_url, f.last_checked, f.next_check, f.error_message, f.error_at,
-       f.error_count, f.auth,
+       f.error_count, f.auth, f.show,
        coalesce(c.unread, 0) AS unread, coalesce(c.total, 0) AS total
 FROM feeds f LEFT JOIN tree d ON d.id = f.folder_id
 LEFT JOIN (SELECT feed_id, count(*) AS total, sum(is_read = 0) AS unread FROM stories GROUP BY feed_id) c
@@ -216,6 +216,7 @@ def _feed(r: sqlite3.Row) -> Feed:
         next_check=when(r["next_check"]),
         error=error,
         auth=r["auth"],
+        show=r["show"],
     )
 
 
@@ -320,5 +321,8 @@ def move_address(conn: sqlite3.Connection, feed_id: int, new_url: str) -> bool:
 
 
 def set_auth(conn: sqlite3.Connection, feed_id: int, kind: str | None) -> None:
-    """Remember that the keyring holds a secret of `kind` for the feed (never the secret itself)."""
-    conn.execute("UPDATE feeds SET auth = ? WHERE id = ?", (kind, feed_id))
+    """Remember that the keyring holds a secret of `kind` for the feed (never the secret itself).
+
+    A new login makes the feed due at once: the back-off after its 401s is over."""
+    cursor = conn.execute("UPDATE feeds SET auth = ?, next_check = NULL WHERE id = ?", (kind, feed_id))
+    _touch(cursor, feed_id)

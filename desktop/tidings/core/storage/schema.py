@@ -125,7 +125,120 @@ CREATE TABLE articles (
 );
 """
 
+_V3 = """
+ALTER TABLE feeds ADD COLUMN images INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE articles ADD COLUMN etag TEXT;
+ALTER TABLE articles ADD COLUMN last_modified TEXT;
+-- failed fetches in a row; an unreachable page is fetched again on later runs while attempts < 3
+ALTER TABLE articles ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE articles ADD COLUMN images_listed INTEGER NOT NULL DEFAULT 0;
+UPDATE articles SET attempts = 1 WHERE page IS NULL;
+CREATE TABLE image_data (
+    sha256 TEXT PRIMARY KEY,
+    bytes BLOB NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL
+);
+CREATE TABLE images (
+    url TEXT PRIMARY KEY,
+    sha256 TEXT REFERENCES image_data(sha256),
+    content_type TEXT,
+    fetched_at INTEGER NOT NULL,
+    failure TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    CHECK ((sha256 IS NULL) != (failure IS NULL))
+);
+CREATE INDEX images_by_sha256 ON images (sha256) WHERE sha256 IS NOT NULL;
+-- Refers to articles, not stories: a list is the article's own data, gone with it, and never a reason to
+-- keep a story (retention treats a foreign key to stories as one).
+CREATE TABLE article_images (
+    story_id INTEGER NOT NULL REFERENCES articles(story_id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    PRIMARY KEY (story_id, position)
+) WITHOUT ROWID;
+CREATE INDEX article_images_by_url ON article_images (url);
+"""
+
+_V4 = """
+-- The reader's own collection. Every table that refers to stories keeps them from retention's purge.
+CREATE TABLE saved (
+    story_id INTEGER PRIMARY KEY REFERENCES stories(id) ON DELETE CASCADE,
+    saved_at INTEGER NOT NULL,
+    snapshot BLOB,          -- the original page as fetched when saved (NULL: it could not be fetched)
+    snapshot_type TEXT
+);
+CREATE TABLE annotations (
+    id INTEGER PRIMARY KEY,
+    uuid TEXT NOT NULL UNIQUE,
+    story_id INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+    color TEXT,             -- NULL: a note on the whole story
+    exact TEXT,             -- TextQuoteSelector
+    prefix TEXT,
+    suffix TEXT,
+    start INTEGER,          -- TextPositionSelector over the normalised text of `source`
+    end INTEGER,
+    source TEXT NOT NULL DEFAULT 'article',   -- which text it is anchored in: the article or the feed's
+    text_version TEXT,      -- the extractor version of that text
+    status TEXT NOT NULL DEFAULT 'exact',     -- exact | moved | fuzzy | orphan, after the last re-anchoring
+    note TEXT NOT NULL DEFAULT '',
+    created INTEGER NOT NULL,
+    modified INTEGER NOT NULL
+);
+CREATE INDEX annotations_by_story ON annotations (story_id);
+CREATE TABLE topics (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    color TEXT,
+    created INTEGER NOT NULL
+);
+CREATE TABLE story_topics (
+    story_id INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+    topic_id INTEGER NOT NULL REFERENCES topics(id) ON DELETE CASCADE,
+    added_at INTEGER NOT NULL,
+    PRIMARY KEY (story_id, topic_id)
+) WITHOUT ROWID;
+CREATE INDEX story_topics_by_topic ON story_topics (topic_id, story_id);
+-- Same-story groups (computed, never a reason to keep a story: no foreign key, cleaned up by trigger).
+CREATE TABLE story_groups (
+    story_id INTEGER PRIMARY KEY,
+    group_id INTEGER NOT NULL
+);
+CREATE INDEX story_groups_by_group ON story_groups (group_id);
+CREATE TRIGGER story_groups_gone AFTER DELETE ON stories BEGIN
+    DELETE FROM story_groups WHERE story_id = old.id;
+END;
+-- A feed's icon, fetched once (a failure is kept too, so it is not asked for on every refresh).
+CREATE TABLE feed_icons (
+    feed_id INTEGER PRIMARY KEY REFERENCES feeds(id) ON DELETE CASCADE,
+    data BLOB,
+    content_type TEXT,
+    fetched_at INTEGER NOT NULL,
+    failure TEXT
+);
+"""
+
+# Retention's tombstones: a purged story never comes back with the next refresh (see core.retention).
+TOMBSTONES = """
+CREATE TABLE purged_stories (
+    feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+    uid TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    purged_at INTEGER NOT NULL,
+    PRIMARY KEY (feed_id, uid)
+) WITHOUT ROWID;
+-- A purged story stays purged: the refresh (or anything else) inserting it again is silently skipped.
+CREATE TRIGGER stories_skip_purged BEFORE INSERT ON stories
+WHEN EXISTS (SELECT 1 FROM purged_stories p WHERE p.feed_id = new.feed_id AND p.uid = new.uid)
+BEGIN
+    SELECT RAISE(IGNORE);
+END;
+"""
+
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _script(_V1),
     2: _script(_V2),  # articles: the page behind a story, kept so a better extractor can re-extract it
+    3: _script(_V3),  # article images for offline reading (see storage.images); page validators and retries
+    4: _script(_V4),  # saved stories, annotations, topics, same-story groups, feed icons
+    5: _script(TOMBSTONES),  # stories purged by retention stay purged
 }

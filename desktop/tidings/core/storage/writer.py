@@ -36,17 +36,19 @@ class Writer:
         self._thread.start()
         self._ready.result()  # raises if the store cannot be opened
 
-    def submit(self, work: Callable[[sqlite3.Connection], T]) -> Future[T]:
+    def submit(self, work: Callable[[sqlite3.Connection], T], *, durable: bool = False) -> Future[T]:
+        """Queue `work`. A `durable` item commits in a transaction of its own with synchronous=FULL: when
+        its future resolves it has reached the disk, so even a power cut a moment later keeps it."""
         future: Future[T] = Future()
         if not self._thread.is_alive():
             future.set_exception(StoreError("The library is closed."))
             return future
-        self._queue.put((work, future))
+        self._queue.put((work, future, durable))
         return future
 
-    def call(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    def call(self, work: Callable[[sqlite3.Connection], T], *, durable: bool = False) -> T:
         """Run `work` in the writer and wait for its commit."""
-        return self.submit(work).result()
+        return self.submit(work, durable=durable).result()
 
     def close(self) -> None:
         if self._thread.is_alive():
@@ -76,9 +78,16 @@ class Writer:
             except queue.Empty:
                 break
         keep_going = _STOP not in items
-        work = [item for item in items if item is not _STOP]
+        work = [(item[0], item[1]) for item in items if item is not _STOP and not item[2]]
+        durable = [(item[0], item[1]) for item in items if item is not _STOP and item[2]]
         if work:
             _commit(conn, work, self._before_commit)
+        for one in durable:
+            conn.execute("PRAGMA synchronous = FULL")
+            try:
+                _commit(conn, [one], self._before_commit)
+            finally:
+                conn.execute("PRAGMA synchronous = NORMAL")
         return keep_going
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from tidings.core.library import Library
@@ -29,6 +30,8 @@ def make_window(qtbot: QtBot, library: Library, runner: JobRunner) -> Iterator[C
         window.resize(1200, 720)
         window.show()
         qtbot.waitExposed(window)
+        window.activateWindow()  # shortcuts only reach the active window
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
         return window
 
     yield make

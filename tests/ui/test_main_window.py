@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtWidgets import QFileDialog, QInputDialog
+from PySide6.QtWidgets import QFileDialog
 from pytestqt.qtbot import QtBot
 
 from tests.loopback import LoopbackServer
 from tests.ui.stock import add_feed, add_stories, add_story
 from tidings.core.library import Library
 from tidings.jobs.runner import JobRunner
-from tidings.ui import main_window
+from tidings.ui.add_feed_dialog import AddFeedDialog
 from tidings.ui.feeds_model import KEY_ROLE
 from tidings.ui.main_window import MainWindow
 
@@ -75,11 +75,19 @@ def stock(library: Library) -> dict[str, int]:
     return ids
 
 
-def test_first_run_says_how_to_start(make_window: MakeWindow) -> None:
+def test_first_run_shows_the_welcome_page_with_two_ways_to_start(
+    qtbot: QtBot, make_window: MakeWindow
+) -> None:
     window = make_window()
     assert window.feeds_model.feed_count() == 0
-    assert "No feeds yet" in window.reader.toPlainText() and "Import OPML" in window.reader.toPlainText()
+    pane = window.reader_pane
+    assert pane.stack.currentWidget() is pane.welcome and pane.welcome.isVisible()
     assert window.stories_model.rowCount() == 0
+    qtbot.mouseClick(pane.welcome.add_button, Qt.MouseButton.LeftButton)
+    dialog = window.feed_commands.dialog
+    qtbot.waitUntil(dialog.isVisible)
+    assert dialog.windowTitle() == "Add Feed"
+    dialog.reject()
 
 
 def test_all_stories_are_shown_first_and_a_feed_filters_them(
@@ -108,7 +116,7 @@ def test_clicking_a_story_shows_it_sanitized_and_marks_it_read(
     assert "owned" not in text and "<script" not in window.reader.toHtml()
     qtbot.waitUntil(lambda: library.story(story_id).read)
     qtbot.waitUntil(lambda: not window.stories_model.index(0, 0).data().startswith("●"))
-    assert window.feeds_model.index(0, 1).data() == ""  # no unread left
+    qtbot.waitUntil(lambda: window.feeds_model.index(0, 1).data() == "")  # no unread left
 
 
 def test_the_m_action_toggles_read(qtbot: QtBot, library: Library, make_window: MakeWindow) -> None:
@@ -144,58 +152,58 @@ def test_refresh_shows_progress_then_a_summary_and_the_new_stories(
     assert window.feeds_model.index(0, 1).data() == "2"
 
 
-def test_add_feed_subscribes_and_selects_it(
-    qtbot: QtBot,
-    library: Library,
-    server: LoopbackServer,
-    monkeypatch: pytest.MonkeyPatch,
-    make_window: MakeWindow,
+def open_add_dialog(qtbot: QtBot, window: MainWindow, address: str) -> AddFeedDialog:
+    window.window_actions.add_feed.trigger()
+    dialog = window.feed_commands.dialog
+    qtbot.waitUntil(dialog.isVisible)
+    qtbot.keyClicks(dialog.address, address)
+    qtbot.mouseClick(dialog.find_button, Qt.MouseButton.LeftButton)
+    return dialog
+
+
+def test_add_feed_finds_the_feed_subscribes_and_selects_it(
+    qtbot: QtBot, library: Library, server: LoopbackServer, make_window: MakeWindow
 ) -> None:
     server.serve("/feed.xml", RSS, "application/rss+xml")
     window = make_window()
-    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: (server.url("/feed.xml"), True))
-    window.window_actions.add_feed.trigger()
+    dialog = open_add_dialog(qtbot, window, server.url("/feed.xml"))
+    qtbot.waitUntil(lambda: dialog.found.count() == 1, timeout=20_000)
+    assert dialog.status.text() == "Found one feed. Choose one and press Add."
+    dialog.folder.setCurrentText("Local")
+    qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.feeds_model.feed_count() == 1, timeout=20_000)
+    assert not dialog.isVisible()
     assert window.feeds_view.currentIndex().data() == "Loopback News"
+    assert library.feeds()[0].folder == "Local"
     assert window.stories_model.rowCount() == 2
     assert window.statusBar().currentMessage() == "Added “Loopback News” with 2 stories."
 
 
-def test_a_site_with_several_feeds_asks_which_one(
-    qtbot: QtBot,
-    library: Library,
-    server: LoopbackServer,
-    monkeypatch: pytest.MonkeyPatch,
-    make_window: MakeWindow,
+def test_a_site_with_several_feeds_lists_them_to_choose(
+    qtbot: QtBot, library: Library, server: LoopbackServer, make_window: MakeWindow
 ) -> None:
     server.serve("/", SITE_WITH_TWO_FEEDS, "text/html")
     server.serve("/comments.xml", RSS, "application/rss+xml")
-    asked: list[list[str]] = []
-
-    def get_item(parent: object, title: str, label: str, items: list[str], *rest: object) -> tuple[str, bool]:
-        asked.append(items)
-        return items[1], True
-
     window = make_window()
-    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: (server.url("/"), True))
-    monkeypatch.setattr(QInputDialog, "getItem", get_item)
-    window.window_actions.add_feed.trigger()
+    dialog = open_add_dialog(qtbot, window, server.url("/"))
+    qtbot.waitUntil(lambda: dialog.found.count() == 2, timeout=20_000)
+    assert dialog.found.item(0).text().startswith("Posts") and "comments.xml" in dialog.found.item(1).text()
+    dialog.found.setCurrentRow(1)
+    qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.feeds_model.feed_count() == 1, timeout=20_000)
-    assert len(asked) == 1 and asked[0][0].startswith("1. Posts")
     assert [f.url for f in library.feeds()] == [server.url("/comments.xml")]
 
 
-def test_an_add_feed_error_is_shown_as_a_sentence(
-    qtbot: QtBot, server: LoopbackServer, monkeypatch: pytest.MonkeyPatch, make_window: MakeWindow
+def test_an_add_feed_error_is_explained_in_the_dialog(
+    qtbot: QtBot, server: LoopbackServer, make_window: MakeWindow
 ) -> None:
-    shown: list[tuple[str, str]] = []
     window = make_window()
-    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: (server.url("/missing.xml"), True))
-    monkeypatch.setattr(main_window, "show_error", lambda _p, title, text, *d: shown.append((title, text)))
-    window.window_actions.add_feed.trigger()
-    qtbot.waitUntil(lambda: bool(shown), timeout=20_000)
-    assert shown[0][0] == "Add Feed" and "404" in shown[0][1] and "Traceback" not in shown[0][1]
+    dialog = open_add_dialog(qtbot, window, server.url("/missing.xml"))
+    qtbot.waitUntil(lambda: "404" in dialog.status.text(), timeout=20_000)
+    assert "Traceback" not in dialog.status.text() and dialog.isVisible()
+    assert not dialog.add_button.isEnabled() and dialog.find_button.isEnabled()
     assert window.feeds_model.feed_count() == 0
+    dialog.reject()
 
 
 def test_import_then_export_opml(
@@ -208,7 +216,7 @@ def test_import_then_export_opml(
     window.window_actions.import_opml.trigger()
     qtbot.waitUntil(lambda: window.feeds_model.feed_count() == 2)
     assert "Imported 2 feeds" in window.statusBar().currentMessage()
-    assert window.feeds_model.index(1, 0).data() == "News"
+    assert window.feeds_model.index_of(("folder", "News")).isValid()
     target = tmp_path / "out.opml"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
     window.window_actions.export_opml.trigger()

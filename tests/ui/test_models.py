@@ -41,14 +41,25 @@ def test_feeds_model_passes_the_model_tester(qtmodeltester: ModelTester, library
     model.reload()  # counts only: rows stay
 
 
-def test_feed_tree_lists_all_then_folders_then_loose_feeds(library: Library) -> None:
+def test_feed_tree_lists_the_smart_views_then_folders_then_loose_feeds(library: Library) -> None:
     ids = stock(library)
+    library.star([library.stories()[0][0].id])
     model = FeedsModel(library)
     model.reload()
     names = [model.index(r, 0).data() for r in range(model.rowCount())]
-    assert names == ["All stories", "Tech", "Loose Feed"]
-    assert model.index(0, 1).data() == "8" and model.index(1, 1).data() == "5"
-    tech = model.index(1, 0)
+    assert names == ["All stories", "Unread", "Starred", "Saved", "Topics", "Tech", "Loose Feed"]
+    assert (
+        model.index(0, 1).data() == "8"
+        and model.index(1, 1).data() == "8"
+        and model.index(5, 1).data() == "5"
+    )
+    assert (
+        model.index(2, 1).data() == "1"
+        and model.index(2, 1).data(Qt.ItemDataRole.AccessibleTextRole) == "1 starred"
+    )
+    assert model.index(1, 0).data(FILTER_ROLE) == StoryFilter(unread=True)
+    assert model.index(2, 0).data(FILTER_ROLE) == StoryFilter(starred=True)
+    tech = model.index(5, 0)
     assert [model.index(r, 0, tech).data() for r in range(model.rowCount(tech))] == [
         "Tech Daily",
         "Broken <b>Feed</b>",
@@ -61,10 +72,12 @@ def test_a_failing_feed_has_a_warning_mark_and_its_error_as_an_escaped_tooltip(l
     ids = stock(library)
     model = FeedsModel(library)
     model.reload()
-    broken = model.index(1, 0, model.index(1, 0))
+    tech = model.index_of(("folder", "Tech"))
+    broken = model.index(1, 0, tech)
     assert broken.data(FEED_ID_ROLE) == ids["broken"]
-    assert not broken.data(Qt.ItemDataRole.DecorationRole).isNull()
-    assert model.index(0, 0, model.index(1, 0)).data(Qt.ItemDataRole.DecorationRole) is None
+    warning = broken.data(Qt.ItemDataRole.DecorationRole)
+    healthy = model.index(0, 0, tech).data(Qt.ItemDataRole.DecorationRole)
+    assert not warning.isNull() and warning.cacheKey() != healthy.cacheKey()
     tip = broken.data(Qt.ItemDataRole.ToolTipRole)
     assert "503 Service Unavailable" in tip and "Broken &lt;b&gt;Feed&lt;/b&gt;" in tip and "<b>" not in tip
     assert "last refresh failed" in broken.data(Qt.ItemDataRole.AccessibleTextRole)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QByteArray, QUrl
@@ -111,3 +112,73 @@ def test_only_web_links_leave_the_window(
 
 def test_links_are_not_followed_inside_the_reader(reader: ReaderView) -> None:
     assert not reader.openLinks() and not reader.openExternalLinks()
+
+
+HOSTILE_FRAGMENTS = [
+    '<img src="/dev/zero"><img src="file:///etc/passwd"><img src="//tracker.example/p.gif">',
+    '<svg><a xlink:href="javascript:alert(1)"><text>x</text></a></svg><img src=x onerror="alert(1)">',
+    '<form action="file:///tmp"><input type="password"></form><object data="file:///dev/zero"></object>',
+    '<link rel="stylesheet" href="file:///etc/passwd"><style>@import "file:///etc/passwd";</style>',
+    "<table><tr><td>" * 30 + "deep" + "</td></tr></table>" * 30,
+    '<video poster="https://tracker.example/poster.jpg"></video><img src="https://img.example/photo.jpg">',
+]
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def hostile_pages() -> list[str]:
+    pages = [p.read_text(errors="replace") for p in sorted((DATA / "pages").glob("*.html"))]
+    return [
+        *HOSTILE_FRAGMENTS,
+        *pages,
+        (DATA / "feeds" / "hostile" / "page.html").read_text(errors="replace"),
+    ]
+
+
+def test_rendering_hostile_pages_never_reads_a_file_or_the_network(qtbot: QtBot) -> None:
+    reader = RecordingReader()
+    qtbot.addWidget(reader)
+    reader.resize(800, 600)
+    reader.show()
+    asked_store: list[str] = []
+    cached = QImage(40, 30, QImage.Format.Format_RGB32)
+    cached.fill(0x336699)
+    reader.image_source = lambda url: asked_store.append(url) or (cached if "img.example" in url else None)
+    returned: list[object] = []
+    original = ReaderView.loadResource
+
+    def spy(self: ReaderView, kind: int, name: QUrl | str) -> object:
+        result = original(self, kind, name)
+        returned.append(result)
+        return result
+
+    ReaderView.loadResource = spy  # type: ignore[method-assign]
+    try:
+        for page in hostile_pages():
+            reader.show_story(story(content_html=page, url="https://example.com/a"))
+            qtbot.wait(1)
+    finally:
+        ReaderView.loadResource = original  # type: ignore[method-assign]
+    assert reader.asked, "Qt asked for resources"
+    assert all(url.startswith(("http://", "https://")) for url in asked_store)  # the store only sees web URLs
+    for result in returned:  # an image from the store, the blank placeholder, or nothing at all
+        assert (isinstance(result, QImage) and (result.size().width() <= 1 or result == cached)) or (
+            isinstance(result, QByteArray) and result.isEmpty()
+        )
+    assert "https://img.example/photo.jpg" in asked_store
+
+
+def test_a_stored_image_is_shown_and_a_wide_one_fits_the_column(qtbot: QtBot) -> None:
+    reader = ReaderView()
+    qtbot.addWidget(reader)
+    reader.resize(700, 500)
+    wide = QImage(3000, 1000, QImage.Format.Format_RGB32)
+    wide.fill(0x808080)
+    reader.image_source = lambda url: wide if url == "https://img.example/wide.jpg" else None
+    image = reader.loadResource(
+        QTextDocument.ResourceType.ImageResource, QUrl("https://img.example/wide.jpg")
+    )
+    assert isinstance(image, QImage) and 100 < image.width() < 700 and image.height() < 1000
+    other = reader.loadResource(
+        QTextDocument.ResourceType.ImageResource, QUrl("https://img.example/gone.jpg")
+    )
+    assert isinstance(other, QImage) and other.width() == 1

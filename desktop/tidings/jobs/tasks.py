@@ -17,12 +17,15 @@ if TYPE_CHECKING:
     from tidings.core.refresh import Progress  # the network stack: loaded by the refresh itself
 
 
-def refresh_feeds(library: Library, *, cancel: threading.Event, progress: Progress) -> RefreshReport:
-    """Refresh the due feeds, unless another Tidings process is refreshing (then StoreBusyError)."""
+def refresh_feeds(
+    library: Library, ids: list[int] | None = None, *, cancel: threading.Event, progress: Progress
+) -> RefreshReport:
+    """Refresh the due feeds (or `ids`, due or not), unless another Tidings process is refreshing (then
+    StoreBusyError)."""
     lock = library.lock("refresh", "refreshing feeds")
     lock.acquire(timeout=0)
     try:
-        return library.refresh(progress=progress, cancel=cancel)
+        return library.refresh(ids, progress=progress, cancel=cancel)
     finally:
         lock.release()
 

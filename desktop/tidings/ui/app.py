@@ -12,9 +12,10 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from tidings import APP_ID, APP_NAME, __version__
+from tidings import APP_ID, APP_NAME, __version__, resources
 from tidings.core import paths
 from tidings.core.credentials import LazyCredentials
 from tidings.core.errors import StoreBusyError, StoreError
@@ -23,6 +24,8 @@ from tidings.jobs.runner import JobRunner
 
 from .main_window import MainWindow
 from .messages import show_error
+from .preferences import Preferences
+from .screenshot import ScreenshotRequest, take_screenshot
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +39,9 @@ class WarningRelay(QObject):
     warned = Signal(str)
 
 
-def run_app(data_dir: str | None) -> int:
-    """Show the main window for the library in `data_dir`; returns the process exit code."""
+def run_app(data_dir: str | None, *, screenshot: ScreenshotRequest | None = None) -> int:
+    """Show the main window for the library in `data_dir` (or save it as `screenshot` says and quit);
+    returns the process exit code."""
     app = _application()
     relay = WarningRelay()
     folder = paths.data_dir(data_dir)
@@ -46,7 +50,10 @@ def run_app(data_dir: str | None) -> int:
     except (StoreError, OSError) as exc:
         return _fail_to_open(app, _open_error(folder, exc))
     try:
-        code, clean = _run_window(app, library, relay)
+        if screenshot is not None:
+            code, clean = take_screenshot(app, library, relay, screenshot)
+        else:
+            code, clean = _run_window(app, library, relay)
     finally:
         library.close()
     if not clean:
@@ -61,7 +68,9 @@ def _application() -> QApplication:
     QApplication.setApplicationVersion(__version__)
     QApplication.setDesktopFileName(APP_ID)
     existing = QApplication.instance()
-    return existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
+    app.setWindowIcon(QIcon(str(resources.icon_svg())))
+    return app
 
 
 def _run_window(app: QApplication, library: Library, relay: WarningRelay) -> tuple[int, bool]:
@@ -74,7 +83,8 @@ def _run_window(app: QApplication, library: Library, relay: WarningRelay) -> tup
         return 1, True
     try:
         runner = JobRunner()
-        window = MainWindow(library, runner, settings=QSettings())
+        settings = QSettings()
+        window = MainWindow(library, runner, settings=settings, preferences=Preferences(settings))
         relay.warned.connect(window.on_warning_received, Qt.ConnectionType.QueuedConnection)
         window.show()
         _quit_on_interrupt(app)

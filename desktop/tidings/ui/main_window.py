@@ -1,51 +1,65 @@
-"""The main window: feeds on the left, their stories in the middle, the story on the right."""
+"""The main window: feeds on the left, their stories in the middle, the story on the right.
+
+The window builds the panes and the actions and handles reading; subscribing and feed housekeeping live in
+`feed_commands`, refreshing in `refresh_control`.
+"""
 
 from __future__ import annotations
 
 import functools
-from pathlib import Path
+import itertools
 
-from PySide6.QtCore import QByteArray, QModelIndex, QSettings, Qt, QTimer, Slot
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtCore import QByteArray, QModelIndex, QPoint, QSettings, Qt, QUrl, Slot
+from PySide6.QtGui import QCloseEvent, QDesktopServices, QFontMetrics, QGuiApplication, QImage, QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QAbstractItemView,
-    QFileDialog,
+    QApplication,
     QHeaderView,
-    QInputDialog,
     QMainWindow,
+    QMenu,
     QSplitter,
     QTreeView,
     QWidget,
 )
 
-from tidings.core.articles import ArticleReport
 from tidings.core.errors import TidingsError
-from tidings.core.library import ImportReport, Library
-from tidings.core.models import Feed, FeedLink, FeedOutcome, RefreshReport
+from tidings.core.library import Library
+from tidings.core.models import Feed, SearchHit, Story
 from tidings.core.storage.stories import StoryFilter
-from tidings.jobs.runner import CANCEL, PROGRESS, Job, JobFailure, JobRunner
-from tidings.jobs.tasks import export_opml_file, import_opml_file, refresh_feeds
+from tidings.jobs.runner import JobFailure, JobRunner
 
 from .actions import WindowActions, build_actions
-from .feeds_model import FILTER_ROLE, KEY_ROLE, NAME_COLUMN, UNREAD_COLUMN, FeedsModel, NodeKey
-from .messages import show_error
-from .reader_view import ReaderView
-from .stories_model import DATE_COLUMN, FEED_COLUMN, TITLE_COLUMN, StoriesModel
-from .text import as_rich_text, plural
+from .feed_commands import FeedCommands
+from .feeds_model import (
+    FILTER_ROLE,
+    KEY_ROLE,
+    NAME_COLUMN,
+    UNREAD_COLUMN,
+    FeedsModel,
+    NodeKey,
+    Tree,
+    load_tree,
+)
+from .preferences import Preferences
+from .reader_pane import ReaderPane
+from .refresh_control import RefreshControl
+from .search_bar import SearchBar, SnippetDelegate
+from .stories_model import (
+    DATE_COLUMN,
+    FEED_COLUMN,
+    MATCH_COLUMN,
+    SNIPPET_MARKS,
+    TITLE_COLUMN,
+    StoriesModel,
+)
+from .style import bold_font
+from .text import plural
+from .topic_commands import TopicCommands
+from .window_services import WindowServices
 
-OPML_FILTER = "OPML files (*.opml *.xml);;All files (*)"
 ALL_KEY: NodeKey = ("all", None)
-FIRST_RUN = ("No feeds yet", "Add a feed (Ctrl+N) or Import OPML (File menu) to start reading.")
-
-
-def describe_refresh(report: RefreshReport) -> str:
-    """The status-bar summary of a finished refresh."""
-    if not report.outcomes:
-        return "Every feed is up to date; none is due for a refresh yet."
-    errors = len(report.errors)
-    failed = f", {errors} with errors (see the marked feeds)" if errors else ""
-    feeds, new = plural(len(report.outcomes), "feed", "feeds"), plural(report.new, "new story", "new stories")
-    return f"Refreshed {feeds}: {new}{failed}."
+SEARCH_LIMIT = 200
 
 
 class MainWindow(QMainWindow):
@@ -55,34 +69,39 @@ class MainWindow(QMainWindow):
         runner: JobRunner,
         *,
         settings: QSettings | None = None,
+        preferences: Preferences | None = None,
         parent: QWidget | None = None,
     ):
         super().__init__(parent)
         self._library = library
         self._runner = runner
         self._settings = settings
-        self._refresh_job: Job | None = None
         self._shown_story: int | None = None
-        self._newest_story = 0
-        # During a refresh, counts are reloaded at most twice a second: reloading per feed (1,000 times)
-        # kept the GUI thread busy for seconds.
-        self._counts_timer = QTimer(self)
-        self._counts_timer.setSingleShot(True)
-        self._counts_timer.setInterval(500)
-        self._counts_timer.timeout.connect(self.on_counts_due)
+        self._undo: list[tuple[str, list[int]]] = []  # (what, story ids) of "mark all read", newest last
+        self._restored = False
+        self.load_images = True  # the "load images" preference
         self.setWindowTitle("Tidings")
         self.feeds_model = FeedsModel(library, self)
         self.stories_model = StoriesModel(library, parent=self)
         self.feeds_view = self._build_feeds_view()
         self.stories_view = self._build_stories_view()
-        self.reader = ReaderView(self)
+        self.reader_pane = ReaderPane(self)
+        self.reader = self.reader_pane.reader
+        self.search_bar = SearchBar(self)
         self.splitter = self._build_splitter()
         self.window_actions = build_actions(self)
+        self.feed_commands = FeedCommands(self, library, runner)
+        self.refresh_control = RefreshControl(self, library, runner)
+        self.topic_commands = TopicCommands(self, library, runner)
         self._build_menus(self.window_actions)
         self._build_toolbar(self.window_actions)
         self._connect(self.window_actions)
+        self._set_tab_order()
         self.statusBar().setAccessibleName("Status")
-        self._restore_settings()
+        self.services = (
+            WindowServices(self, preferences, library, runner) if preferences is not None else None
+        )
+        self._restore_geometry()
         self.reload_feeds()
 
     # -- building ---------------------------------------------------------------------------------
@@ -93,6 +112,9 @@ class MainWindow(QMainWindow):
         view.setHeaderHidden(True)
         view.setUniformRowHeights(True)
         view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        view.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)  # stories dropped on a topic
+        view.setDropIndicatorShown(True)
         view.header().setStretchLastSection(False)
         view.header().setSectionResizeMode(NAME_COLUMN, QHeaderView.ResizeMode.Stretch)
         # A fixed width, never ResizeToContents: that measures every row on each change (1,000 feeds: ~90 ms).
@@ -104,22 +126,36 @@ class MainWindow(QMainWindow):
         view = QTreeView(self)
         view.setModel(self.stories_model)
         view.setAccessibleName("Stories")
+        view.header().setAccessibleName("Story columns")
         view.setRootIsDecorated(False)
         view.setUniformRowHeights(True)  # the view never measures every row: lists stay fast when long
         view.setAlternatingRowColors(True)
         view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        view.setItemDelegateForColumn(MATCH_COLUMN, SnippetDelegate(view))
+        view.setDragEnabled(True)
+        view.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.stories_model.modelReset.connect(self._size_story_columns)
+        self._size_story_columns(view)
+        return view
+
+    def _size_story_columns(self, view: QTreeView | None = None) -> None:
+        view = view or self.stories_view
         header = view.header()
         header.setStretchLastSection(False)
-        header.setSectionResizeMode(TITLE_COLUMN, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(FEED_COLUMN, QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(DATE_COLUMN, QHeaderView.ResizeMode.Interactive)  # see the unread column
-        header.resizeSection(DATE_COLUMN, view.fontMetrics().horizontalAdvance("  2026-12-31 23:59  "))
+        stretch = MATCH_COLUMN if self.stories_model.searching else TITLE_COLUMN
+        for column in range(self.stories_model.columnCount()):
+            mode = QHeaderView.ResizeMode.Stretch if column == stretch else QHeaderView.ResizeMode.Interactive
+            header.setSectionResizeMode(column, mode)  # never ResizeToContents: see the unread column
+        bold = QFontMetrics(bold_font())
+        header.resizeSection(DATE_COLUMN, bold.horizontalAdvance("  2026-12-31 23:59  ") + 8)
         header.resizeSection(FEED_COLUMN, 140)
-        return view
+        if self.stories_model.searching:
+            header.resizeSection(TITLE_COLUMN, 260)
 
     def _build_splitter(self) -> QSplitter:
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        for widget in (self.feeds_view, self.stories_view, self.reader):
+        for widget in (self.feeds_view, self.stories_view, self.reader_pane):
             splitter.addWidget(widget)
         splitter.setStretchFactor(2, 1)
         splitter.setSizes([220, 420, 560])
@@ -127,76 +163,162 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(splitter)
         return splitter
 
-    def _build_menus(self, actions: WindowActions) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        for action in (actions.add_feed, actions.import_opml, actions.export_opml):
-            file_menu.addAction(action)
-        file_menu.addSeparator()
-        file_menu.addAction(actions.quit)
-        feeds_menu = self.menuBar().addMenu("&Stories")
-        feeds_menu.addAction(actions.refresh)
-        feeds_menu.addAction(actions.toggle_read)
+    def _build_menus(self, a: WindowActions) -> None:
+        menus = (
+            ("&File", (a.add_feed, a.import_opml, a.export_opml, None, a.settings, None, a.quit)),
+            ("&Edit", (a.undo, None, a.search, a.copy_link)),
+            ("&View", (a.toggle_article, None, a.zoom_in, a.zoom_out, a.zoom_reset)),
+            ("F&eeds", (a.refresh, a.refresh_feed, a.cancel_refresh, None, a.mark_feed_read, None,
+                        a.rename_feed, a.move_feed, a.copy_feed_address, a.delete_feed)),
+            ("&Stories", (a.next_story, a.previous_story, a.next_unread, None, a.toggle_read, a.toggle_star,
+                          a.save_story, a.add_to_topics, None, a.open_in_browser, a.copy_link)),
+            ("&Topics", (a.new_topic, a.rename_topic, a.topic_color, a.delete_topic)),
+        )  # fmt: skip
+        self._menus: dict[str, QMenu] = {}
+        for title, actions in menus:
+            menu = self._menus[title] = self.menuBar().addMenu(title)
+            for action in actions:
+                menu.addSeparator() if action is None else menu.addAction(action)
+        self.feed_commands.add_show_menu(self._menus["F&eeds"])
 
-    def _build_toolbar(self, actions: WindowActions) -> None:
+    def _build_toolbar(self, a: WindowActions) -> None:
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("main-toolbar")
         toolbar.setAccessibleName("Main toolbar")
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        for action in (actions.refresh, actions.add_feed, actions.toggle_read):
+        for action in (a.refresh, a.add_feed, a.toggle_read, a.toggle_star):
             toolbar.addAction(action)
+        spacer = QWidget(toolbar)
+        spacer.setSizePolicy(
+            spacer.sizePolicy().horizontalPolicy().Expanding, spacer.sizePolicy().verticalPolicy()
+        )
+        toolbar.addWidget(spacer)
+        toolbar.addWidget(self.search_bar)
 
-    def _connect(self, actions: WindowActions) -> None:
+    def _connect(self, a: WindowActions) -> None:
         self.feeds_model.modelReset.connect(self.feeds_view.expandAll)  # new rows: folders open
         self.feeds_view.selectionModel().currentRowChanged.connect(self.on_feed_selected)
         self.stories_view.selectionModel().currentRowChanged.connect(self.on_story_selected)
-        actions.refresh.triggered.connect(self.on_refresh_triggered)
-        actions.add_feed.triggered.connect(self.on_add_feed_triggered)
-        actions.import_opml.triggered.connect(self.on_import_opml_triggered)
-        actions.export_opml.triggered.connect(self.on_export_opml_triggered)
-        actions.toggle_read.triggered.connect(self.on_toggle_read_triggered)
-        actions.quit.triggered.connect(self.close)
+        self.feeds_view.customContextMenuRequested.connect(self.feed_commands.on_context_menu)
+        self.feeds_model.stories_dropped.connect(self.topic_commands.file_in)
+        self.stories_view.customContextMenuRequested.connect(self.on_stories_context_menu)
+        self.reader_pane.welcome.add_feed_requested.connect(a.add_feed.trigger)
+        self.reader_pane.welcome.import_requested.connect(a.import_opml.trigger)
+        self.reader.link_hovered.connect(lambda url: self.statusBar().showMessage(url, 4000) if url else None)
+        self.search_bar.search_requested.connect(self.on_search_requested)
+        self.search_bar.cleared.connect(self.on_search_cleared)
+        a.search.setShortcuts([QKeySequence(QKeySequence.StandardKey.Find), QKeySequence("/")])
+        for action in a.reading():  # single keys: not while typing in the search field or a dialog
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.splitter.addAction(action)
+        handlers = {
+            a.add_feed: self.feed_commands.on_add_feed, a.import_opml: self.feed_commands.on_import_opml,
+            a.export_opml: self.feed_commands.on_export_opml, a.rename_feed: self.feed_commands.on_rename,
+            a.move_feed: self.feed_commands.on_move, a.delete_feed: self.feed_commands.on_delete,
+            a.copy_feed_address: self.feed_commands.on_copy_address, a.quit: self.close,
+            a.refresh: self.refresh_control.on_refresh_all, a.refresh_feed: self.refresh_control.on_refresh_selected,
+            a.cancel_refresh: self.refresh_control.on_cancel, a.mark_feed_read: self.on_mark_all_read,
+            a.undo: self.on_undo, a.toggle_read: self.on_toggle_read, a.toggle_star: self.on_toggle_star,
+            a.open_in_browser: self.on_open_in_browser, a.copy_link: self.on_copy_link,
+            a.next_story: functools.partial(self.step_story, 1),
+            a.previous_story: functools.partial(self.step_story, -1), a.next_unread: self.on_next_unread,
+            a.toggle_article: self.on_toggle_article, a.search: self.search_bar.focus,
+            a.zoom_in: functools.partial(self.reader.zoom_by, 1),
+            a.zoom_out: functools.partial(self.reader.zoom_by, -1),
+            a.zoom_reset: functools.partial(self.reader.zoom_by, 0),
+            a.save_story: self.topic_commands.on_toggle_saved, a.add_to_topics: self.topic_commands.on_add_to_topics,
+            a.new_topic: self.topic_commands.on_new_topic, a.rename_topic: self.topic_commands.on_rename_topic,
+            a.topic_color: self.topic_commands.on_topic_color, a.delete_topic: self.topic_commands.on_delete_topic,
+        }  # fmt: skip
+        for action, handler in handlers.items():
+            action.triggered.connect(handler)
+        a.undo.setEnabled(False)
+        a.cancel_refresh.setEnabled(False)
+        self._enable_story_actions(None)
+
+    def _set_tab_order(self) -> None:
+        chain = (
+            self.feeds_view,
+            self.stories_view,
+            self.reader,
+            self.search_bar.field,
+            self.search_bar.scope,
+        )
+        for first, second in itertools.pairwise(chain):
+            QWidget.setTabOrder(first, second)
 
     # -- feeds ------------------------------------------------------------------------------------
     def reload_feeds(self) -> None:
         """Read the feed list again, keeping the selected row (All stories when it is gone)."""
-        self.on_feeds_loaded(self._library.feeds())
+        self.on_feeds_loaded(load_tree(self._library))
 
-    @Slot()
-    def on_counts_due(self) -> None:
-        """While a refresh runs, the counts are read by a job: the GUI thread never queues for the store
-        (or for the interpreter) behind the refresh's threads."""
-        self._runner.submit(self._library.feeds, on_done=self.on_feeds_loaded)
+    def reload_feeds_later(self) -> None:
+        """The same, read by a job: while a refresh writes, the GUI thread never queues for the store."""
+        self._runner.submit(load_tree, self._library, on_done=self.on_feeds_loaded)
 
-    def on_feeds_loaded(self, feeds: list[Feed]) -> None:
-        key = self._selected_feed_key()
-        self.feeds_model.apply(feeds)
+    def on_feeds_loaded(self, tree: Tree) -> None:
+        feeds = tree.feeds
+        key = self._selected_feed_key() or self._saved_feed_key()
+        self.feeds_model.apply(tree)
         index = self.feeds_model.index_of(key) if key else QModelIndex()
         if not index.isValid():
             index = self.feeds_model.index_of(ALL_KEY)
         if index != self.feeds_view.currentIndex():
             self.feeds_view.setCurrentIndex(index)
         if self.feeds_model.feed_count() == 0:
-            self.reader.show_message(*FIRST_RUN)
+            self.reader_pane.show_welcome()
+        elif self.reader_pane.stack.currentWidget() is self.reader_pane.welcome:
+            self._show_summary()
+        self.setWindowTitle(f"Tidings ({total_unread(feeds)} unread)" if feeds else "Tidings")
 
     def _selected_feed_key(self) -> NodeKey | None:
         key: NodeKey | None = self.feeds_view.currentIndex().data(KEY_ROLE)
         return key
 
+    def selected_feed(self) -> Feed | None:
+        node = self.feeds_model.node(self.feeds_view.currentIndex())
+        return node.feed if node is not None else None
+
     @Slot(QModelIndex, QModelIndex)
     def on_feed_selected(self, current: QModelIndex, previous: QModelIndex) -> None:
         if not current.isValid():
             return
+        if self.stories_model.searching:
+            self.search_bar.field.clear()
         self.stories_model.set_filter(current.data(FILTER_ROLE))
         self._shown_story = None
+        self._enable_story_actions(None)
+        feed = self.selected_feed()
+        for action in (
+            self.window_actions.rename_feed,
+            self.window_actions.move_feed,
+            self.window_actions.delete_feed,
+            self.window_actions.copy_feed_address,
+        ):
+            action.setEnabled(feed is not None)  # fmt: skip
+        self.window_actions.refresh_feed.setEnabled(current.data(FILTER_ROLE).feed_ids is not None)
+        topic = self.topic_commands.selected_topic()
+        for action in (
+            self.window_actions.rename_topic,
+            self.window_actions.topic_color,
+            self.window_actions.delete_topic,
+        ):
+            action.setEnabled(topic is not None)  # fmt: skip
         if self.feeds_model.feed_count():
-            title = current.siblingAtColumn(NAME_COLUMN).data()
-            self.reader.show_message(title, self._count_text())
+            self._show_summary()
+        if not self._restored:
+            self._restore_story()
 
-    def _count_text(self) -> str:
-        flt = self.stories_model.story_filter
-        total = self._library.count(flt)
-        unread = self._library.count(StoryFilter(flt.feed_ids, unread=True))
-        return f"{unread} unread of {plural(total, 'story', 'stories')}. Select a story to read it."
+    def _show_summary(self) -> None:
+        node = self.feeds_model.node(self.feeds_view.currentIndex())
+        if node is None:
+            return
+        kind = node.key[0]
+        if kind in ("starred", "saved"):
+            text = f"{plural(node.unread, kind + ' story', kind + ' stories')}. Select a story to read it."
+        else:
+            text = f"{node.unread} unread. Select a story to read it, or press Space for the next unread."
+        self.reader_pane.show_message(node.title, text)
 
     # -- stories ----------------------------------------------------------------------------------
     def reload_stories(self) -> None:
@@ -207,186 +329,252 @@ class MainWindow(QMainWindow):
         if row is not None:
             self.stories_view.setCurrentIndex(self.stories_model.index(row, TITLE_COLUMN))
 
+    def current_story(self) -> Story | None:
+        return self.stories_model.story_at(self.stories_view.currentIndex().row())
+
     @Slot(QModelIndex, QModelIndex)
     def on_story_selected(self, current: QModelIndex, previous: QModelIndex) -> None:
         listed = self.stories_model.story_at(current.row()) if current.isValid() else None
+        self._enable_story_actions(listed)
         if listed is None or listed.id == self._shown_story:
             return
         self._shown_story = listed.id
         try:
-            self.reader.show_story(self._library.story(listed.id), self._library.article(listed.id))
+            story, article = self._library.story(listed.id), self._library.article(listed.id)
         except TidingsError as exc:  # removed meanwhile (by the command line, say)
-            self.reader.show_message("This story cannot be shown", str(exc))
+            self.reader_pane.show_message("This story cannot be shown", str(exc))
             return
+        self.reader.image_source = self._stored_image if self._images_allowed(story.feed_id) else None
+        self.reader_pane.show_story(story, article, self._show_mode(story.feed_id))
+        self.window_actions.toggle_article.setEnabled(self.reader_pane.article_button.isEnabled())
         if not listed.read:
-            self._set_read(listed.id, True)
+            self._set_read([listed.id], True)
+
+    def _images_allowed(self, feed_id: int) -> bool:
+        return self.load_images and self._library.images_on(feed_id)
+
+    def _stored_image(self, url: str) -> QImage | None:
+        """An image from the store (downloaded with the article), never from the network."""
+        stored = self._library.image(url)
+        if stored is None:
+            return None
+        image = QImage.fromData(stored[0])
+        return None if image.isNull() else image
+
+    def _show_mode(self, feed_id: int) -> str:
+        feed = next((f for f in self.feeds_model.feeds() if f.id == feed_id), None)
+        return feed.show if feed is not None else "auto"
+
+    def _enable_story_actions(self, story: Story | None) -> None:
+        a = self.window_actions
+        for action in (
+            a.toggle_read,
+            a.toggle_star,
+            a.copy_link,
+            a.toggle_article,
+            a.save_story,
+            a.add_to_topics,
+        ):
+            action.setEnabled(story is not None)
+        a.open_in_browser.setEnabled(bool(story and _web_url(story.url)))
+        a.copy_link.setEnabled(bool(story and story.url))
+        if story is not None:
+            a.toggle_read.setText("&Mark Unread" if story.read else "&Mark Read")
+            a.toggle_star.setText("Un&star" if story.starred else "&Star")
+            saved = self._library.collection.is_saved(story.id)
+            a.save_story.setText("Remove from Sa&ved" if saved else "Sa&ve for Offline")
+
+    def refresh_story_state(self) -> None:
+        """The shown story's saved state changed: its actions say so."""
+        self._enable_story_actions(self.current_story())
 
     @Slot()
-    def on_toggle_read_triggered(self) -> None:
-        story = self.stories_model.story_at(self.stories_view.currentIndex().row())
+    def on_toggle_read(self) -> None:
+        story = self.current_story()
         if story is not None:
-            self._set_read(story.id, not story.read)
+            self._set_read([story.id], not story.read)
 
-    def _set_read(self, story_id: int, read: bool) -> None:
+    @Slot()
+    def on_toggle_star(self) -> None:
+        story = self.current_story()
+        if story is None:
+            return
+        starred = not story.starred
         self._runner.submit(
-            self._library.mark_read,
-            [story_id],
-            read,
-            on_done=functools.partial(self.on_story_read_changed, story_id, read),
-            on_error=self.on_background_failed,
+            self._library.star, [story.id], starred,
+            on_done=lambda _n: self.on_star_changed(story.id, starred), on_error=self.on_background_failed,
+        )  # fmt: skip
+
+    def on_star_changed(self, story_id: int, starred: bool) -> None:
+        self.stories_model.set_starred(story_id, starred)
+        self._enable_story_actions(self.current_story())
+        self.reload_feeds_later()
+
+    def _set_read(self, story_ids: list[int], read: bool) -> None:
+        self._runner.submit(
+            self._library.mark_read, story_ids, read,
+            on_done=lambda _n: self.on_read_changed(story_ids, read), on_error=self.on_background_failed,
+        )  # fmt: skip
+
+    def on_read_changed(self, story_ids: list[int], read: bool) -> None:
+        self.stories_model.set_read_many(set(story_ids), read)
+        self._enable_story_actions(self.current_story())
+        self.reload_feeds_later()
+
+    @Slot()
+    def on_mark_all_read(self) -> None:
+        flt = self.stories_model.story_filter
+        if self.stories_model.searching:
+            ids = [s.id for s in self.stories_model.loaded() if not s.read]
+            self._runner.submit(
+                self._library.mark_read, ids, True, on_done=lambda _n: self.on_all_marked(ids),
+                on_error=self.on_background_failed,
+            )  # fmt: skip
+            return
+        self._runner.submit(
+            self._library.mark_all_read, flt, on_done=self.on_all_marked, on_error=self.on_background_failed
         )
 
-    def on_story_read_changed(self, story_id: int, read: bool, _changed: int) -> None:
-        self.stories_model.set_read(story_id, read)
-        self.reload_feeds()
+    def on_all_marked(self, ids: list[int]) -> None:
+        self.stories_model.set_read_many(set(ids), True)
+        self.reload_feeds_later()
+        if ids:
+            self._undo.append(("mark all read", ids))
+            self.window_actions.undo.setEnabled(True)
+            self.window_actions.undo.setText(f"&Undo Mark {plural(len(ids), 'Story', 'Stories')} Read")
+        undo = " Undo with Ctrl+Z." if ids else ""
+        self.statusBar().showMessage(f"Marked {plural(len(ids), 'story', 'stories')} read.{undo}", 8000)
+
+    @Slot()
+    def on_undo(self) -> None:
+        if not self._undo:
+            return
+        _what, ids = self._undo.pop()
+        self.window_actions.undo.setEnabled(bool(self._undo))
+        self.window_actions.undo.setText("&Undo")
+        self._set_read(ids, False)
+        self.statusBar().showMessage(f"{plural(len(ids), 'story is', 'stories are')} unread again.", 5000)
+
+    @Slot()
+    def on_open_in_browser(self) -> None:
+        story = self.current_story()
+        url = _web_url(story.url if story else None)
+        if url:
+            QDesktopServices.openUrl(QUrl(url))
+
+    @Slot()
+    def on_copy_link(self) -> None:
+        story = self.current_story()
+        if story is not None and story.url:
+            QGuiApplication.clipboard().setText(story.url)
+            self.statusBar().showMessage("Copied the link.", 3000)
+
+    @Slot()
+    def on_toggle_article(self) -> None:
+        if self.reader_pane.story is not None:
+            self.reader_pane.set_showing_article(not self.reader_pane.article_button.isChecked())
+
+    # -- moving through stories ---------------------------------------------------------------------
+    def step_story(self, step: int) -> None:
+        row = self.stories_view.currentIndex().row()
+        target = row + step if row >= 0 else 0
+        if target >= self.stories_model.rowCount() and self.stories_model.canFetchMore():
+            self.stories_model.fetchMore()
+        if 0 <= target < self.stories_model.rowCount():
+            self._select_row(target)
+
+    @Slot()
+    def on_next_unread(self) -> None:
+        focus = QApplication.focusWidget()
+        if isinstance(focus, QAbstractButton):  # Space presses a focused button, as everywhere else
+            focus.click()
+            return
+        bar = self.reader.verticalScrollBar()
+        if self._shown_story is not None and bar.value() < bar.maximum():
+            bar.setValue(min(bar.maximum(), bar.value() + bar.pageStep() - bar.singleStep() * 2))
+            return
+        row = self.stories_model.next_unread_row(self.stories_view.currentIndex().row())
+        if row is not None:
+            self._select_row(row)
+        elif not self._next_feed_with_unread():
+            self.statusBar().showMessage("No unread stories left.", 4000)
+
+    def _next_feed_with_unread(self) -> bool:
+        current = self.feeds_model.node(self.feeds_view.currentIndex())
+        feeds = [f for f in self.feeds_model.feeds()]
+        start = next(
+            (i for i, f in enumerate(feeds) if current and current.feed and f.id == current.feed.id), -1
+        )
+        for feed in feeds[start + 1 :] + feeds[: start + 1]:
+            if feed.unread and (current is None or current.feed is None or feed.id != current.feed.id):
+                self.feeds_view.setCurrentIndex(self.feeds_model.index_of(("feed", feed.id)))
+                row = self.stories_model.next_unread_row(-1)
+                if row is not None:
+                    self._select_row(row)
+                return True
+        return False
+
+    def _select_row(self, row: int) -> None:
+        index = self.stories_model.index(row, TITLE_COLUMN)
+        self.stories_view.setCurrentIndex(index)
+        self.stories_view.scrollTo(index)
+
+    # -- search -------------------------------------------------------------------------------------
+    @Slot(str, object)
+    def on_search_requested(self, query: str, flt: StoryFilter) -> None:
+        self._runner.submit(
+            self._library.search, query, flt, limit=SEARCH_LIMIT, marks=SNIPPET_MARKS,
+            on_done=functools.partial(self.on_search_done, query),
+            on_error=lambda failure: self.statusBar().showMessage(failure.message, 6000),
+        )  # fmt: skip
+
+    def on_search_done(self, query: str, hits: list[SearchHit]) -> None:
+        if self.search_bar.field.text().strip() != query:
+            return  # typing went on: a newer search is on its way
+        self._shown_story = None
+        self.stories_model.show_hits(hits)
+        found = plural(len(hits), "story matches", "stories match")
+        self.statusBar().showMessage(f"{found} “{query}”.")
+        if hits:
+            self._select_row(0)
+        else:
+            self.reader_pane.show_message("Nothing found", f"No story matches “{query}”.")
+
+    @Slot()
+    def on_search_cleared(self) -> None:
+        if self.stories_model.searching:
+            self.stories_model.set_filter(self.stories_model.story_filter)
+            self._shown_story = None
+            self._show_summary()
+            self.stories_view.setFocus()
+
+    # -- menus ----------------------------------------------------------------------------------------
+    def on_stories_context_menu(self, pos: QPoint) -> None:
+        if self.current_story() is None:
+            return
+        a = self.window_actions
+        menu = QMenu(self)
+        for action in (a.open_in_browser, a.copy_link, None, a.toggle_read, a.toggle_star, a.save_story):
+            menu.addSeparator() if action is None else menu.addAction(action)
+        story = self.current_story()
+        if story is not None:
+            self.topic_commands.add_topic_menu(menu, [story.id])
+        menu.addAction(a.toggle_article)
+        menu.exec(self.stories_view.viewport().mapToGlobal(pos))
 
     def on_background_failed(self, failure: JobFailure) -> None:
         self.statusBar().showMessage(failure.message)
 
-    # -- refreshing -------------------------------------------------------------------------------
-    @Slot()
-    def on_refresh_triggered(self) -> None:
-        if self._refresh_job is not None:
-            return
-        if self.feeds_model.feed_count() == 0:
-            self.statusBar().showMessage("There is nothing to refresh yet: add a feed first.")
-            return
-        self.window_actions.refresh.setEnabled(False)
-        self.statusBar().showMessage("Refreshing…")
-        self._newest_story = self._library.newest_story_id()
-        self._refresh_job = self._runner.submit(
-            refresh_feeds,
-            self._library,
-            cancel=CANCEL,
-            progress=PROGRESS,
-            on_done=self.on_refreshed,
-            on_error=self.on_refresh_failed,
-            on_progress=self.on_refresh_progressed,
-        )
-
-    def on_refresh_progressed(self, outcome: FeedOutcome, done: int, total: int) -> None:
-        self.statusBar().showMessage(f"Refreshing… {done} of {total} feeds")
-        if outcome.status in ("updated", "error") and not self._counts_timer.isActive():
-            self._counts_timer.start()
-
-    def on_refreshed(self, report: RefreshReport) -> None:
-        self._counts_timer.stop()
-        self._refresh_ended()
-        self.statusBar().showMessage(describe_refresh(report))
-        self.reload_feeds()
-        if report.new or any(o.changed for o in report.outcomes):
-            self.reload_stories()
-        if report.new:  # the pages of new stories of full-article feeds, in the background
-            self._runner.submit(
-                self._library.fetch_articles, after_id=self._newest_story, cancel=CANCEL,
-                on_done=self.on_articles_fetched, on_error=self.on_background_failed,
-            )  # fmt: skip
-
-    def on_articles_fetched(self, report: ArticleReport) -> None:
-        if report.extracted or report.failed:
-            self.statusBar().showMessage(f"Fetched {report.extracted} full articles.", 5000)
-
-    def on_refresh_failed(self, failure: JobFailure) -> None:
-        self._refresh_ended()
-        self.statusBar().showMessage(failure.message)
-
-    def _refresh_ended(self) -> None:
-        self._refresh_job = None
-        self.window_actions.refresh.setEnabled(True)
-
-    # -- subscribing ------------------------------------------------------------------------------
-    @Slot()
-    def on_add_feed_triggered(self) -> None:
-        url, ok = QInputDialog.getText(self, "Add Feed", "Address of a feed or a website:")
-        if ok and url.strip():
-            self.add_feed(url.strip())
-
-    def add_feed(self, url: str, pick: int | None = None) -> None:
-        self.statusBar().showMessage(f"Looking for the feed at {url}…")
-        self._runner.submit(
-            self._library.add_feed,
-            url,
-            pick=pick,
-            on_done=self.on_feed_added,
-            on_error=functools.partial(self.on_add_feed_failed, url),
-        )
-
-    def on_feed_added(self, feed: Feed) -> None:
-        self.reload_feeds()
-        self.feeds_view.setCurrentIndex(self.feeds_model.index_of(("feed", feed.id)))
-        self.statusBar().showMessage(f"Added “{feed.title}” with {plural(feed.total, 'story', 'stories')}.")
-
-    def on_add_feed_failed(self, url: str, failure: JobFailure) -> None:
-        # imported here: add_feed loaded it already, and the window starts faster without the network stack
-        from tidings.core.subscribe import ChoiceNeeded
-
-        self.statusBar().clearMessage()
-        if isinstance(failure.error, ChoiceNeeded):
-            pick = self._choose_feed(url, failure.error.links)
-            if pick is not None:
-                self.add_feed(url, pick)
-            return
-        show_error(self, "Add Feed", failure.message)
-
-    def _choose_feed(self, url: str, links: list[FeedLink]) -> int | None:
-        items = [f"{n}. {link.title or link.url} — {link.url}" for n, link in enumerate(links, 1)]
-        label = as_rich_text(f"{url} offers several feeds. Which one do you want?")
-        item, ok = QInputDialog.getItem(self, "Choose a Feed", label, items, 0, False)
-        return items.index(item) + 1 if ok and item in items else None
-
-    @Slot()
-    def on_import_opml_triggered(self) -> None:
-        path, _kind = QFileDialog.getOpenFileName(self, "Import OPML", "", OPML_FILTER)
-        if path:
-            self.statusBar().showMessage(f"Importing {path}…")
-            self._runner.submit(
-                import_opml_file,
-                self._library,
-                Path(path),
-                on_done=self.on_opml_imported,
-                on_error=functools.partial(self.on_job_failed, "Import OPML"),
-            )
-
-    def on_opml_imported(self, report: ImportReport) -> None:
-        self.reload_feeds()
-        fetch = " Refresh (F5) to fetch their stories." if report.added else ""
-        added = plural(report.added, "feed", "feeds")
-        done = f"Imported {added} ({report.already} already subscribed).{fetch}"
-        self.statusBar().showMessage(done)
-        if report.errors:
-            skipped = f"{len(report.errors)} entries were not imported."
-            show_error(self, "Import OPML", skipped, "\n".join(report.errors))
-
-    @Slot()
-    def on_export_opml_triggered(self) -> None:
-        path, _kind = QFileDialog.getSaveFileName(self, "Export OPML", "subscriptions.opml", OPML_FILTER)
-        if path:
-            self._runner.submit(
-                export_opml_file,
-                self._library,
-                Path(path),
-                on_done=self.on_opml_exported,
-                on_error=functools.partial(self.on_job_failed, "Export OPML"),
-            )
-
-    def on_opml_exported(self, path: Path) -> None:
-        self.statusBar().showMessage(f"Saved the subscription list to {path}.")
-
-    def on_job_failed(self, title: str, failure: JobFailure) -> None:
-        self.statusBar().clearMessage()
-        show_error(self, title, failure.message)
-
-    # -- window -----------------------------------------------------------------------------------
     def on_warning_received(self, message: str) -> None:
         self.statusBar().showMessage(message)
 
+    # -- window -----------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self._refresh_job is not None:
-            self._refresh_job.cancel()
+        self.refresh_control.on_cancel()
         self._save_settings()
         super().closeEvent(event)
 
-    def _restore_settings(self) -> None:
+    def _restore_geometry(self) -> None:
         if self._settings is None:
             return
         geometry = self._settings.value("window/geometry")
@@ -396,7 +584,38 @@ class MainWindow(QMainWindow):
         if isinstance(splitter, QByteArray):
             self.splitter.restoreState(splitter)
 
+    def _saved_feed_key(self) -> NodeKey | None:
+        if self._settings is None or self._restored:
+            return None
+        kind, value = self._settings.value("window/view-kind"), self._settings.value("window/view-value")
+        if not isinstance(kind, str):
+            return None
+        if kind == "feed":
+            return (kind, int(value)) if str(value).isdigit() else None
+        return (kind, value if isinstance(value, str) and value else None)
+
+    def _restore_story(self) -> None:
+        self._restored = True
+        story = self._settings.value("window/story") if self._settings is not None else None
+        row = self.stories_model.row_of(int(str(story))) if str(story).isdigit() else None
+        if row is not None:
+            self._select_row(row)
+
     def _save_settings(self) -> None:
-        if self._settings is not None:
-            self._settings.setValue("window/geometry", self.saveGeometry())
-            self._settings.setValue("window/splitter", self.splitter.saveState())
+        if self._settings is None:
+            return
+        self._settings.setValue("window/geometry", self.saveGeometry())
+        self._settings.setValue("window/splitter", self.splitter.saveState())
+        key = self._selected_feed_key()
+        if key is not None:
+            self._settings.setValue("window/view-kind", key[0])
+            self._settings.setValue("window/view-value", "" if key[1] is None else str(key[1]))
+        self._settings.setValue("window/story", self._shown_story or "")
+
+
+def total_unread(feeds: list[Feed]) -> int:
+    return sum(f.unread for f in feeds)
+
+
+def _web_url(url: str | None) -> str | None:
+    return url if url and url.lower().startswith(("http://", "https://")) else None

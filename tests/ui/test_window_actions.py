@@ -12,8 +12,8 @@ from PySide6.QtCore import QSettings, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractButton,
-    QApplication,
     QAbstractItemView,
+    QApplication,
     QComboBox,
     QInputDialog,
     QLineEdit,
@@ -291,10 +291,8 @@ def test_every_control_has_an_accessible_name_and_state_is_not_by_icon_alone(
     two_feeds(library)
     window = make_window()
     kinds = (QAbstractButton, QLineEdit, QComboBox, QAbstractItemView, QTextEdit)
-    unnamed = [
-        w for w in window.findChildren(QWidget)
-        if isinstance(w, kinds) and w.isVisibleTo(window) and not (w.accessibleName() or getattr(w, "text", lambda: "")())
-    ]  # fmt: skip
+    shown = [w for w in window.findChildren(QWidget) if isinstance(w, kinds) and w.isVisibleTo(window)]
+    unnamed = [w for w in shown if not (w.accessibleName() or getattr(w, "text", lambda: "")())]
     assert unnamed == []
     title = window.stories_model.index(0, 0).data()
     assert title.startswith("● ")  # unread is a text mark too, not only bold
@@ -313,3 +311,15 @@ def test_tab_moves_through_the_panes(qtbot: QtBot, library: Library, make_window
         if QApplication.focusWidget() not in visited:
             visited.append(QApplication.focusWidget())
     assert visited[:3] == [window.stories_view, window.reader, window.search_bar.field]
+
+
+def test_a_feed_shows_its_stored_icon(qtbot: QtBot, library: Library, make_window: MakeWindow) -> None:
+    from tidings.core import icons
+
+    first, second = two_feeds(library)
+    png = (Path(__file__).parents[1] / "data" / "images" / "photo.png").read_bytes()
+    library.write(lambda c: icons.save(c, first, png, "image/png", None))
+    window = make_window()
+    index = window.feeds_model.index_of(("feed", first))
+    plain = window.feeds_model.index_of(("feed", second)).data(Qt.ItemDataRole.DecorationRole)
+    qtbot.waitUntil(lambda: index.data(Qt.ItemDataRole.DecorationRole).cacheKey() != plain.cacheKey())

@@ -293,6 +293,20 @@ class Library:
         stored = article_store.pages(self.reader(), story_ids)
         return ArticleRun(self.writer, self.policy).reextract(stored)
 
+    # -- feed icons ---------------------------------------------------------------------------------
+    def fetch_icons(self, *, cancel: threading.Event | None = None) -> int:
+        """Fetch the icons of feeds that never had one looked for (once per feed). Blocks on the network."""
+        from . import icons
+
+        wanted = set(icons.missing(self.reader()))
+        return icons.fetch_icons(self.writer, [f for f in self.feeds() if f.id in wanted], self.policy, cancel)
+
+    def feed_icons(self) -> dict[int, bytes]:
+        """The stored icon of each feed that has one, by feed id."""
+        from . import icons
+
+        return icons.stored(self.reader())
+
     def newest_story_id(self) -> int:
         return article_store.newest_story(self.reader())
 

@@ -10,7 +10,16 @@ import functools
 import itertools
 
 from PySide6.QtCore import QByteArray, QModelIndex, QPoint, QSettings, Qt, QUrl, Slot
-from PySide6.QtGui import QCloseEvent, QDesktopServices, QFontMetrics, QGuiApplication, QImage, QKeySequence
+from PySide6.QtGui import (
+    QCloseEvent,
+    QDesktopServices,
+    QFontMetrics,
+    QGuiApplication,
+    QIcon,
+    QImage,
+    QKeySequence,
+    QPixmap,
+)
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -103,6 +112,7 @@ class MainWindow(QMainWindow):
         )
         self._restore_geometry()
         self.reload_feeds()
+        self.load_icons()
 
     # -- building ---------------------------------------------------------------------------------
     def _build_feeds_view(self) -> QTreeView:
@@ -255,6 +265,18 @@ class MainWindow(QMainWindow):
     def reload_feeds_later(self) -> None:
         """The same, read by a job: while a refresh writes, the GUI thread never queues for the store."""
         self._runner.submit(load_tree, self._library, on_done=self.on_feeds_loaded)
+
+    def load_icons(self) -> None:
+        """Feed icons from the store, read by a job (a few KB each) and made into icons here."""
+        self._runner.submit(self._library.feed_icons, on_done=self.on_icons_loaded)
+
+    def on_icons_loaded(self, stored: dict[int, bytes]) -> None:
+        icons = {}
+        for feed_id, data in stored.items():
+            pixmap = QPixmap()
+            if pixmap.loadFromData(data):
+                icons[feed_id] = QIcon(pixmap)
+        self.feeds_model.set_icons(icons)
 
     def on_feeds_loaded(self, tree: Tree) -> None:
         feeds = tree.feeds

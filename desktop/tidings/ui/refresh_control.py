@@ -120,11 +120,16 @@ class RefreshControl(QObject):
         if report.new or any(o.changed for o in report.outcomes):
             self._window.reload_stories()
         self.finished.emit(report)
+        self._runner.submit(self._library.fetch_icons, cancel=CANCEL, on_done=self.on_icons_fetched)
         if report.new:  # the pages of new stories of full-article feeds, in the background
             self._runner.submit(
                 self._library.fetch_articles, after_id=self._newest, cancel=CANCEL,
                 on_done=self.on_articles_fetched, on_error=self._window.on_background_failed,
             )  # fmt: skip
+
+    def on_icons_fetched(self, count: int) -> None:
+        if count:
+            self._window.load_icons()
 
     def on_articles_fetched(self, report: ArticleReport) -> None:
         if report.extracted or report.failed:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QEventLoop, QObject, Qt, QTimer, Slot
+from PySide6.QtCore import QEvent, QEventLoop, QObject, Qt, QTimer, SignalInstance, Slot
 from PySide6.QtWidgets import QApplication, QWidget
 
 from tidings.core.errors import TidingsError
@@ -141,23 +141,39 @@ class ReadinessWatch(QObject):
         self._schedule()
         ready = self._loop.exec() == 0
         deadline.stop()
+        self._disconnect()  # a watch left listening would go on asking the panes to repaint
         if self.failure:
             self.waiting_for = self.failure
         return ready and self.failure is None
 
-    def _connect(self) -> None:
+    def _signals(self) -> list[SignalInstance]:
         w = self._window
-        feeds_model, stories_model = w.feeds_view.model(), w.stories_model
-        for model in (feeds_model, stories_model):
-            for signal in (model.modelReset, model.rowsInserted, model.dataChanged, model.layoutChanged):
-                signal.connect(self._schedule)
-        w.feeds_view.selectionModel().currentChanged.connect(self._schedule)
-        w.stories_view.selectionModel().currentChanged.connect(self._schedule)
-        w.reader.textChanged.connect(self._schedule)
-        self._runner.job_finished.connect(self._schedule)
-        self._runner.job_failed.connect(self._schedule)
+        models = (w.feeds_view.model(), w.stories_model)
+        return [
+            *(m.modelReset for m in models),
+            *(m.rowsInserted for m in models),
+            *(m.dataChanged for m in models),
+            *(m.layoutChanged for m in models),
+            w.feeds_view.selectionModel().currentChanged,
+            w.stories_view.selectionModel().currentChanged,
+            w.reader.textChanged,
+            self._runner.job_finished,
+            self._runner.job_failed,
+        ]
+
+    def _connect(self) -> None:
+        self._connected = self._signals()
+        for signal in self._connected:
+            signal.connect(self._schedule)
         for pane in self._panes:
             pane.installEventFilter(self)
+
+    def _disconnect(self) -> None:
+        for signal in self._connected:
+            signal.disconnect(self._schedule)
+        self._connected = []
+        for pane in self._panes:
+            pane.removeEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Paint and isinstance(watched, QWidget):
@@ -176,6 +192,8 @@ class ReadinessWatch(QObject):
     @Slot()
     def _check(self) -> None:
         self._check_due = False
+        if not self._loop.isRunning():
+            return
         if self._story is not None:
             self._select_story(self._story)
         missing = self.failure or self._missing()

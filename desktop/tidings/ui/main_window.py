@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+from collections.abc import Callable
 
 from PySide6.QtCore import QByteArray, QModelIndex, QPoint, QSettings, Qt, QUrl, Slot
 from PySide6.QtGui import (
@@ -21,9 +22,7 @@ from PySide6.QtGui import (
     QPixmap,
 )
 from PySide6.QtWidgets import (
-    QAbstractButton,
     QAbstractItemView,
-    QApplication,
     QHeaderView,
     QMainWindow,
     QMenu,
@@ -34,11 +33,11 @@ from PySide6.QtWidgets import (
 
 from tidings.core.errors import TidingsError
 from tidings.core.library import Library
-from tidings.core.models import Feed, SearchHit, Story
-from tidings.core.storage.stories import StoryFilter
+from tidings.core.models import Feed, Story
 from tidings.jobs.runner import JobFailure, JobRunner
 
 from .actions import WindowActions, build_actions
+from .annotations_panel import AnnotationControl, AnnotationsPanel
 from .feed_commands import FeedCommands
 from .feeds_model import (
     FILTER_ROLE,
@@ -50,6 +49,7 @@ from .feeds_model import (
     Tree,
     load_tree,
 )
+from .navigation import Navigation
 from .preferences import Preferences
 from .reader_pane import ReaderPane
 from .refresh_control import RefreshControl
@@ -58,7 +58,6 @@ from .stories_model import (
     DATE_COLUMN,
     FEED_COLUMN,
     MATCH_COLUMN,
-    SNIPPET_MARKS,
     TITLE_COLUMN,
     StoriesModel,
 )
@@ -68,7 +67,6 @@ from .topic_commands import TopicCommands
 from .window_services import WindowServices
 
 ALL_KEY: NodeKey = ("all", None)
-SEARCH_LIMIT = 200
 
 
 class MainWindow(QMainWindow):
@@ -85,8 +83,8 @@ class MainWindow(QMainWindow):
         self._library = library
         self._runner = runner
         self._settings = settings
-        self._shown_story: int | None = None
-        self._undo: list[tuple[str, list[int]]] = []  # (what, story ids) of "mark all read", newest last
+        self.shown_story: int | None = None
+        self._undo: list[tuple[str, Callable[[], None]]] = []  # (what, how to undo it), newest last
         self._restored = False
         self.load_images = True  # the "load images" preference
         self.setWindowTitle("Tidings")
@@ -102,7 +100,13 @@ class MainWindow(QMainWindow):
         self.feed_commands = FeedCommands(self, library, runner)
         self.refresh_control = RefreshControl(self, library, runner)
         self.topic_commands = TopicCommands(self, library, runner)
+        self.navigation = Navigation(self)
+        self.annotations_panel = AnnotationsPanel(self)
+        self.splitter.addWidget(self.annotations_panel)
+        self.annotations_panel.hide()
+        self.annotation_control = AnnotationControl(self, library, runner, self.annotations_panel)
         self._build_menus(self.window_actions)
+        self._add_annotation_menus()
         self._build_toolbar(self.window_actions)
         self._connect(self.window_actions)
         self._set_tab_order()
@@ -191,6 +195,16 @@ class MainWindow(QMainWindow):
                 menu.addSeparator() if action is None else menu.addAction(action)
         self.feed_commands.add_show_menu(self._menus["F&eeds"])
 
+    def _add_annotation_menus(self) -> None:
+        stories = self._menus["&Stories"]
+        stories.addSeparator()
+        for action in self.annotation_control.actions():
+            stories.addAction(action)
+        self.panel_action = self._menus["&View"].addAction("&Highlights and Notes")
+        self.panel_action.setCheckable(True)
+        self.panel_action.setShortcut(QKeySequence("Ctrl+Shift+H"))
+        self.panel_action.toggled.connect(self.annotations_panel.setVisible)
+
     def _build_toolbar(self, a: WindowActions) -> None:
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("main-toolbar")
@@ -215,8 +229,8 @@ class MainWindow(QMainWindow):
         self.reader_pane.welcome.add_feed_requested.connect(a.add_feed.trigger)
         self.reader_pane.welcome.import_requested.connect(a.import_opml.trigger)
         self.reader.link_hovered.connect(lambda url: self.statusBar().showMessage(url, 4000) if url else None)
-        self.search_bar.search_requested.connect(self.on_search_requested)
-        self.search_bar.cleared.connect(self.on_search_cleared)
+        self.search_bar.search_requested.connect(self.navigation.on_search_requested)
+        self.search_bar.cleared.connect(self.navigation.on_search_cleared)
         a.search.setShortcuts([QKeySequence(QKeySequence.StandardKey.Find), QKeySequence("/")])
         for action in a.reading():  # single keys: not while typing in the search field or a dialog
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -230,8 +244,9 @@ class MainWindow(QMainWindow):
             a.cancel_refresh: self.refresh_control.on_cancel, a.mark_feed_read: self.on_mark_all_read,
             a.undo: self.on_undo, a.toggle_read: self.on_toggle_read, a.toggle_star: self.on_toggle_star,
             a.open_in_browser: self.on_open_in_browser, a.copy_link: self.on_copy_link,
-            a.next_story: functools.partial(self.step_story, 1),
-            a.previous_story: functools.partial(self.step_story, -1), a.next_unread: self.on_next_unread,
+            a.next_story: functools.partial(self.navigation.step_story, 1),
+            a.previous_story: functools.partial(self.navigation.step_story, -1),
+            a.next_unread: self.navigation.on_next_unread,
             a.toggle_article: self.on_toggle_article, a.search: self.search_bar.focus,
             a.zoom_in: functools.partial(self.reader.zoom_by, 1),
             a.zoom_out: functools.partial(self.reader.zoom_by, -1),
@@ -290,7 +305,7 @@ class MainWindow(QMainWindow):
         if self.feeds_model.feed_count() == 0:
             self.reader_pane.show_welcome()
         elif self.reader_pane.stack.currentWidget() is self.reader_pane.welcome:
-            self._show_summary()
+            self.show_summary()
         self.setWindowTitle(f"Tidings ({total_unread(feeds)} unread)" if feeds else "Tidings")
 
     def _selected_feed_key(self) -> NodeKey | None:
@@ -308,7 +323,7 @@ class MainWindow(QMainWindow):
         if self.stories_model.searching:
             self.search_bar.field.clear()
         self.stories_model.set_filter(current.data(FILTER_ROLE))
-        self._shown_story = None
+        self.shown_story = None
         self._enable_story_actions(None)
         feed = self.selected_feed()
         for action in (
@@ -327,11 +342,11 @@ class MainWindow(QMainWindow):
         ):
             action.setEnabled(topic is not None)  # fmt: skip
         if self.feeds_model.feed_count():
-            self._show_summary()
+            self.show_summary()
         if not self._restored:
             self._restore_story()
 
-    def _show_summary(self) -> None:
+    def show_summary(self) -> None:
         node = self.feeds_model.node(self.feeds_view.currentIndex())
         if node is None:
             return
@@ -345,7 +360,7 @@ class MainWindow(QMainWindow):
     # -- stories ----------------------------------------------------------------------------------
     def reload_stories(self) -> None:
         """Read the list again from the newest story, keeping the shown story selected if it is loaded."""
-        shown = self._shown_story
+        shown = self.shown_story
         self.stories_model.reload()
         row = self.stories_model.row_of(shown) if shown is not None else None
         if row is not None:
@@ -358,9 +373,9 @@ class MainWindow(QMainWindow):
     def on_story_selected(self, current: QModelIndex, previous: QModelIndex) -> None:
         listed = self.stories_model.story_at(current.row()) if current.isValid() else None
         self._enable_story_actions(listed)
-        if listed is None or listed.id == self._shown_story:
+        if listed is None or listed.id == self.shown_story:
             return
-        self._shown_story = listed.id
+        self.shown_story = listed.id
         try:
             story, article = self._library.story(listed.id), self._library.article(listed.id)
         except TidingsError as exc:  # removed meanwhile (by the command line, say)
@@ -368,9 +383,23 @@ class MainWindow(QMainWindow):
             return
         self.reader.image_source = self._stored_image if self._images_allowed(story.feed_id) else None
         self.reader_pane.show_story(story, article, self._show_mode(story.feed_id))
+        self.annotation_control.show_story(story.id)
         self.window_actions.toggle_article.setEnabled(self.reader_pane.article_button.isEnabled())
         if not listed.read:
             self._set_read([listed.id], True)
+
+    def redisplay_story(self) -> None:
+        """Show the current story again (its annotations changed), keeping the scroll position."""
+        bar = self.reader.verticalScrollBar()
+        where = bar.value()
+        shown, self.shown_story = self.shown_story, None
+        index = self.stories_view.currentIndex()
+        if shown is not None and index.isValid():
+            self.on_story_selected(index, index)
+            self.annotations_panel.setVisible(True)
+            bar.setValue(where)
+        else:
+            self.shown_story = shown
 
     def _images_allowed(self, feed_id: int) -> bool:
         return self.load_images and self._library.images_on(feed_id)
@@ -461,9 +490,8 @@ class MainWindow(QMainWindow):
         self.stories_model.set_read_many(set(ids), True)
         self.reload_feeds_later()
         if ids:
-            self._undo.append(("mark all read", ids))
-            self.window_actions.undo.setEnabled(True)
-            self.window_actions.undo.setText(f"&Undo Mark {plural(len(ids), 'Story', 'Stories')} Read")
+            what = f"Mark {plural(len(ids), 'Story', 'Stories')} Read"
+            self.push_undo(what, functools.partial(self._mark_unread_again, ids))
         undo = " Undo with Ctrl+Z." if ids else ""
         self.statusBar().showMessage(f"Marked {plural(len(ids), 'story', 'stories')} read.{undo}", 8000)
 
@@ -471,9 +499,21 @@ class MainWindow(QMainWindow):
     def on_undo(self) -> None:
         if not self._undo:
             return
-        _what, ids = self._undo.pop()
+        _what, undo = self._undo.pop()
+        self._label_undo()
+        undo()
+
+    def push_undo(self, what: str, undo: Callable[[], None]) -> None:
+        """Something the person can take back with Ctrl+Z (mark all read, deleting or editing a note)."""
+        self._undo.append((what, undo))
+        self._undo = self._undo[-20:]
+        self._label_undo()
+
+    def _label_undo(self) -> None:
         self.window_actions.undo.setEnabled(bool(self._undo))
-        self.window_actions.undo.setText("&Undo")
+        self.window_actions.undo.setText(f"&Undo {self._undo[-1][0]}" if self._undo else "&Undo")
+
+    def _mark_unread_again(self, ids: list[int]) -> None:
         self._set_read(ids, False)
         self.statusBar().showMessage(f"{plural(len(ids), 'story is', 'stories are')} unread again.", 5000)
 
@@ -496,79 +536,10 @@ class MainWindow(QMainWindow):
         if self.reader_pane.story is not None:
             self.reader_pane.set_showing_article(not self.reader_pane.article_button.isChecked())
 
-    # -- moving through stories ---------------------------------------------------------------------
-    def step_story(self, step: int) -> None:
-        row = self.stories_view.currentIndex().row()
-        target = row + step if row >= 0 else 0
-        if target >= self.stories_model.rowCount() and self.stories_model.canFetchMore():
-            self.stories_model.fetchMore()
-        if 0 <= target < self.stories_model.rowCount():
-            self._select_row(target)
-
-    @Slot()
-    def on_next_unread(self) -> None:
-        focus = QApplication.focusWidget()
-        if isinstance(focus, QAbstractButton):  # Space presses a focused button, as everywhere else
-            focus.click()
-            return
-        bar = self.reader.verticalScrollBar()
-        if self._shown_story is not None and bar.value() < bar.maximum():
-            bar.setValue(min(bar.maximum(), bar.value() + bar.pageStep() - bar.singleStep() * 2))
-            return
-        row = self.stories_model.next_unread_row(self.stories_view.currentIndex().row())
-        if row is not None:
-            self._select_row(row)
-        elif not self._next_feed_with_unread():
-            self.statusBar().showMessage("No unread stories left.", 4000)
-
-    def _next_feed_with_unread(self) -> bool:
-        current = self.feeds_model.node(self.feeds_view.currentIndex())
-        feeds = [f for f in self.feeds_model.feeds()]
-        start = next(
-            (i for i, f in enumerate(feeds) if current and current.feed and f.id == current.feed.id), -1
-        )
-        for feed in feeds[start + 1 :] + feeds[: start + 1]:
-            if feed.unread and (current is None or current.feed is None or feed.id != current.feed.id):
-                self.feeds_view.setCurrentIndex(self.feeds_model.index_of(("feed", feed.id)))
-                row = self.stories_model.next_unread_row(-1)
-                if row is not None:
-                    self._select_row(row)
-                return True
-        return False
-
     def _select_row(self, row: int) -> None:
         index = self.stories_model.index(row, TITLE_COLUMN)
         self.stories_view.setCurrentIndex(index)
         self.stories_view.scrollTo(index)
-
-    # -- search -------------------------------------------------------------------------------------
-    @Slot(str, object)
-    def on_search_requested(self, query: str, flt: StoryFilter) -> None:
-        self._runner.submit(
-            self._library.search, query, flt, limit=SEARCH_LIMIT, marks=SNIPPET_MARKS,
-            on_done=functools.partial(self.on_search_done, query),
-            on_error=lambda failure: self.statusBar().showMessage(failure.message, 6000),
-        )  # fmt: skip
-
-    def on_search_done(self, query: str, hits: list[SearchHit]) -> None:
-        if self.search_bar.field.text().strip() != query:
-            return  # typing went on: a newer search is on its way
-        self._shown_story = None
-        self.stories_model.show_hits(hits)
-        found = plural(len(hits), "story matches", "stories match")
-        self.statusBar().showMessage(f"{found} “{query}”.")
-        if hits:
-            self._select_row(0)
-        else:
-            self.reader_pane.show_message("Nothing found", f"No story matches “{query}”.")
-
-    @Slot()
-    def on_search_cleared(self) -> None:
-        if self.stories_model.searching:
-            self.stories_model.set_filter(self.stories_model.story_filter)
-            self._shown_story = None
-            self._show_summary()
-            self.stories_view.setFocus()
 
     # -- menus ----------------------------------------------------------------------------------------
     def on_stories_context_menu(self, pos: QPoint) -> None:
@@ -632,7 +603,7 @@ class MainWindow(QMainWindow):
         if key is not None:
             self._settings.setValue("window/view-kind", key[0])
             self._settings.setValue("window/view-value", "" if key[1] is None else str(key[1]))
-        self._settings.setValue("window/story", self._shown_story or "")
+        self._settings.setValue("window/story", self.shown_story or "")
 
 
 def total_unread(feeds: list[Feed]) -> int:

@@ -164,8 +164,11 @@ class MainWindow(QMainWindow):
         bold = QFontMetrics(bold_font())
         header.resizeSection(DATE_COLUMN, bold.horizontalAdvance("  2026-12-31 23:59  ") + 8)
         header.resizeSection(FEED_COLUMN, 140)
-        if self.stories_model.searching:
-            header.resizeSection(TITLE_COLUMN, 260)
+        searching = self.stories_model.searching
+        header.setSectionHidden(DATE_COLUMN, searching)  # the snippet needs the room; the reader shows the date
+        if searching:
+            header.resizeSection(TITLE_COLUMN, max(160, view.width() // 3))
+            header.resizeSection(FEED_COLUMN, 100)
 
     def _build_splitter(self) -> QSplitter:
         splitter = QSplitter(Qt.Orientation.Horizontal, self)

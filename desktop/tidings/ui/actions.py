@@ -27,6 +27,7 @@ class WindowActions:
     move_feed: QAction
     delete_feed: QAction
     copy_feed_address: QAction
+    log_in: QAction
     toggle_read: QAction
     toggle_star: QAction
     open_in_browser: QAction
@@ -72,6 +73,7 @@ def build_actions(parent: QWidget) -> WindowActions:
         move_feed=a(parent, "Mo&ve to Folder…", "", "Put the selected feed in a folder", None),
         delete_feed=a(parent, "&Delete Feed…", "Del", "Unsubscribe from the selected feed", icon.SP_TrashIcon),
         copy_feed_address=a(parent, "Copy Feed &Address", "", "Copy the feed's address", None),
+        log_in=a(parent, "&Log In…", "", "Give the feed's login (kept in the system keyring)", None),
         toggle_read=a(parent, "&Mark Read/Unread", "M", "Mark the story read or unread", icon.SP_DialogApplyButton),
         toggle_star=a(parent, "S&tar/Unstar", "S", "Star the story, or take its star away", None),
         open_in_browser=a(parent, "&Open in Browser", "O", "Open the story's web page", None),

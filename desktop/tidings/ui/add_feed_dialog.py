@@ -21,9 +21,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from tidings.core.errors import LoginNeededError, UserInputError
 from tidings.core.library import Library
 from tidings.core.models import Feed, FeedLink
 from tidings.jobs.runner import JobFailure, JobRunner
+
+from .login_dialog import LoginDialog
 
 NO_FOLDER = "(no folder)"
 
@@ -38,6 +41,7 @@ class AddFeedDialog(QDialog):
         self._library = library
         self._runner = runner
         self._found_for = ""
+        self.login_dialog: LoginDialog | None = None
         self.setWindowTitle("Add Feed")
         self.setMinimumWidth(520)
         self.address = QLineEdit(self)
@@ -131,6 +135,29 @@ class AddFeedDialog(QDialog):
     def on_failed(self, failure: JobFailure) -> None:
         self._idle()
         self._say(failure.message)
+        if isinstance(failure.error, LoginNeededError):
+            self._ask_login(failure.error)
+
+    def _ask_login(self, error: LoginNeededError) -> None:
+        """A feed behind a login: ask for it here, then subscribe with it (the core keeps it in the keyring)."""
+        dialog = LoginDialog(error.url, scheme=error.scheme, refused=error.refused, parent=self)
+        self.login_dialog = dialog
+        dialog.accepted.connect(lambda: self._add_with_login(error.url, dialog))
+        dialog.open()
+
+    def _add_with_login(self, url: str, dialog: LoginDialog) -> None:
+        try:
+            login = dialog.secret()
+        except UserInputError as exc:
+            self._say(str(exc))
+            return
+        if login is None:
+            return
+        self._busy(f"Subscribing to {url} with the login…")
+        self._runner.submit(
+            self._library.add_feed, url, folder=self.chosen_folder(), login=login,
+            on_done=self.on_added, on_error=self.on_failed,
+        )  # fmt: skip
 
     @Slot(int)
     def on_choice_changed(self, row: int) -> None:

@@ -12,13 +12,15 @@ from PySide6.QtCore import QObject, QPoint, Qt, Slot
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox, QWidget
 
+from tidings.core.errors import LOGIN_REFUSED, UserInputError, login_needed
 from tidings.core.library import ImportReport, Library
-from tidings.core.models import Feed
+from tidings.core.models import Feed, RefreshReport
 from tidings.jobs.runner import JobFailure, JobRunner
 from tidings.jobs.tasks import export_opml_file, import_opml_file
 
 from .add_feed_dialog import AddFeedDialog
 from .feeds_model import KEY_ROLE
+from .login_dialog import LoginDialog
 from .messages import show_error
 from .text import plural
 
@@ -63,6 +65,8 @@ class FeedCommands(QObject):
             action.triggered.connect(functools.partial(self.on_show_chosen, mode))
             self.show_group.addAction(action)
             self.show_actions[mode] = action
+        self._asked: set[int] = set()  # feeds whose login was asked for this session
+        self.login_dialog: LoginDialog | None = None
         self.images_action = QAction("Download &Images", self)
         self.images_action.setCheckable(True)
         self.images_action.setToolTip("Download this feed's article images for reading offline")
@@ -211,6 +215,56 @@ class FeedCommands(QObject):
         self._window.reload_feeds()
         self._status(done, 5000)
 
+    # -- logins -------------------------------------------------------------------------------------
+    @Slot()
+    def on_log_in(self) -> None:
+        feed = self._window.selected_feed()
+        if feed is not None:
+            self.ask_login(feed.id, feed.url)
+
+    def ask_login(self, feed_id: int, site: str, *, refused: bool = False) -> None:
+        """Ask for a feed's login, keep it (a job: the keyring may block), then refresh the feed."""
+        self._asked.add(feed_id)
+        self._runner.submit(
+            self._library.login_storage_warning,
+            on_done=lambda warning: self._open_login(feed_id, site, refused, warning),
+            on_error=functools.partial(self.on_failed, "Log In"),
+        )  # fmt: skip
+
+    def _open_login(self, feed_id: int, site: str, refused: bool, warning: str | None) -> None:
+        dialog = LoginDialog(site, refused=refused, warning=warning, parent=self._window)
+        self.login_dialog = dialog
+        dialog.accepted.connect(lambda: self._keep_login(feed_id, dialog))
+        dialog.open()
+
+    def _keep_login(self, feed_id: int, dialog: LoginDialog) -> None:
+        try:
+            secret = dialog.secret()
+        except UserInputError as exc:
+            show_error(self._window, "Log In", str(exc))
+            return
+        if secret is None:
+            return
+        keep = self._library.set_token if secret.kind == "bearer" else self._library.set_login
+        args = (secret.password,) if secret.kind == "bearer" else (secret.username, secret.password)
+        self._runner.submit(
+            keep, feed_id, *args, on_done=lambda warning: self._login_kept(feed_id, warning),
+            on_error=functools.partial(self.on_failed, "Log In"),
+        )  # fmt: skip
+
+    def _login_kept(self, feed_id: int, warning: str | None) -> None:
+        self._status(warning or "Kept the login in the system keyring; refreshing the feed…", 8000)
+        self._window.refresh_control.refresh([feed_id])
+
+    def on_refreshed(self, report: RefreshReport | None) -> None:
+        """A feed that asked for a login is asked about once a session, right after the refresh."""
+        for outcome in report.outcomes if report is not None else ():
+            if (
+                outcome.http_status == 401 or login_needed(outcome.error)
+            ) and outcome.feed_id not in self._asked:
+                self.ask_login(outcome.feed_id, outcome.url, refused=outcome.error == LOGIN_REFUSED)
+                return
+
     # -- the context menu ---------------------------------------------------------------------------
     def on_context_menu(self, pos: QPoint) -> None:
         view = self._window.feeds_view
@@ -227,7 +281,7 @@ class FeedCommands(QObject):
         menu.addAction(a.mark_feed_read)
         if self._window.selected_feed() is not None:
             menu.addSeparator()
-            for action in (a.rename_feed, a.move_feed, a.copy_feed_address):
+            for action in (a.rename_feed, a.move_feed, a.copy_feed_address, a.log_in):
                 menu.addAction(action)
             show = menu.addMenu("S&how Stories As")
             self._check_show_mode()

@@ -100,6 +100,7 @@ class MainWindow(QMainWindow):
         self.feed_commands = FeedCommands(self, library, runner)
         self.refresh_control = RefreshControl(self, library, runner)
         self.topic_commands = TopicCommands(self, library, runner)
+        self.refresh_control.finished.connect(self.feed_commands.on_refreshed)
         self.navigation = Navigation(self)
         self.annotations_panel = AnnotationsPanel(self)
         self.splitter.addWidget(self.annotations_panel)
@@ -165,7 +166,9 @@ class MainWindow(QMainWindow):
         header.resizeSection(DATE_COLUMN, bold.horizontalAdvance("  2026-12-31 23:59  ") + 8)
         header.resizeSection(FEED_COLUMN, 140)
         searching = self.stories_model.searching
-        header.setSectionHidden(DATE_COLUMN, searching)  # the snippet needs the room; the reader shows the date
+        header.setSectionHidden(
+            DATE_COLUMN, searching
+        )  # the snippet needs the room; the reader shows the date
         if searching:
             header.resizeSection(TITLE_COLUMN, max(160, view.width() // 3))
             header.resizeSection(FEED_COLUMN, 100)
@@ -186,7 +189,7 @@ class MainWindow(QMainWindow):
             ("&Edit", (a.undo, None, a.search, a.copy_link)),
             ("&View", (a.toggle_article, None, a.zoom_in, a.zoom_out, a.zoom_reset)),
             ("F&eeds", (a.refresh, a.refresh_feed, a.cancel_refresh, None, a.mark_feed_read, None,
-                        a.rename_feed, a.move_feed, a.copy_feed_address, a.delete_feed)),
+                        a.rename_feed, a.move_feed, a.copy_feed_address, a.log_in, a.delete_feed)),
             ("&Stories", (a.next_story, a.previous_story, a.next_unread, None, a.toggle_read, a.toggle_star,
                           a.save_story, a.add_to_topics, None, a.open_in_browser, a.copy_link)),
             ("&Topics", (a.new_topic, a.rename_topic, a.topic_color, a.delete_topic)),
@@ -243,6 +246,7 @@ class MainWindow(QMainWindow):
             a.export_opml: self.feed_commands.on_export_opml, a.rename_feed: self.feed_commands.on_rename,
             a.move_feed: self.feed_commands.on_move, a.delete_feed: self.feed_commands.on_delete,
             a.copy_feed_address: self.feed_commands.on_copy_address, a.quit: self.close,
+            a.log_in: self.feed_commands.on_log_in,
             a.refresh: self.refresh_control.on_refresh_all, a.refresh_feed: self.refresh_control.on_refresh_selected,
             a.cancel_refresh: self.refresh_control.on_cancel, a.mark_feed_read: self.on_mark_all_read,
             a.undo: self.on_undo, a.toggle_read: self.on_toggle_read, a.toggle_star: self.on_toggle_star,

@@ -130,3 +130,19 @@ def test_set_filter_shows_only_the_chosen_feeds(qtbot: QtBot, library: Library) 
         model.set_filter(StoryFilter(feed_ids=(ids["loose"],)))
     assert model.rowCount() == 3 and not model.canFetchMore(QModelIndex())
     assert {model.index(r, 1).data() for r in range(3)} == {"Loose Feed"}
+
+
+def test_the_models_pass_the_tester_with_topics_and_search_results(
+    qtmodeltester: ModelTester, library: Library
+) -> None:
+    ids = stock(library)
+    topic = library.collection.create_topic("Later")
+    library.collection.add_to_topic(topic, [s.id for s, _key in library.stories(limit=2)])
+    feeds = FeedsModel(library)
+    feeds.reload()
+    qtmodeltester.check(feeds)
+    assert feeds.index_of(("topic", topic)).parent() == feeds.index_of(("topics", None))
+    stories = StoriesModel(library, page_size=3)
+    stories.show_hits(library.search("story"))
+    qtmodeltester.check(stories)
+    assert stories.rowCount() > 0 and stories.columnCount() == 4 and ids

@@ -1,4 +1,5 @@
-"""Article extraction: real pages from the dev set, one synthetic page per kind of rail, metadata, failures."""
+"""Article extraction: real pages from the dev set, one synthetic page per kind of rail or of lost story part,
+metadata, failures."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from tidings.core.extract import EXTRACTOR_VERSION, Article, decode_html, extract_article
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "extract"
+RAILS = Path(__file__).resolve().parents[1] / "data" / "pages" / "rails"
 
 STORY = " ".join(
     [
@@ -79,6 +81,36 @@ REAL_PAGES = [
         "https://www.dawgsbynature.com/2019/11/18/20970600/browns-defensive-snap-counts-stats-and-notes-week-11",
         ["Below, we analyze the snap counts", "it’ll probably be his starting job the rest of the way"],
         ["Steelers’ Mike Tomlin admits club’s role in Helmetgate", "We use cookies"],
+    ),
+    (  # embedded tweets in wrappers of links; the reporter's contact line at the end
+        "3f65af7b6b",
+        "https://www.nj.com/entertainment/2019/11/florida-man-exists-south-dakota-hold-my-beer-meth-were-on-it.html",
+        [
+            "Yes this is real and yes the state spent nearly half a million dollars",
+            "Cooper Lund (@cooperlund)",
+        ],
+        ["Have a tip?", "Follow her on Twitter"],
+    ),
+    (  # the headline block (title, byline, date) above the story
+        "776a1c0467",
+        "https://www.usatoday.com/story/news/nation/2019/11/19/meth-were-it-south-dakota-campaign-working-kristi-noem-says/4236383002/",
+        [
+            "SIOUX FALLS, S.D. – People across the nation are talking about it",
+            "Twitter seemed a bit confused",
+        ],
+        ["Lisa Kaczke and Trevor J. Mitchell", "Published 10:02 AM EST"],
+    ),
+    (  # a list of rel="tag" links after a "Tags" lead-in
+        "cc03ddb5ef",
+        "http://www.autoracing.com.br/calendario-stock-car-2018/",
+        ["1a etapa: 10 de março – Interlagos", "12a etapa: 9 de dezembro – Interlagos"],
+        ["stock car santa cruz do sul", "segunda-feira, 22 de janeiro de 2018"],
+    ),
+    (  # a paragraph with a link, alone in two nested wrappers
+        "f344ca5fb3",
+        "https://www.hawaiinewsnow.com/2019/11/19/scientists-use-hawaii-telescope-spot-water-vapor-one-jupiters-moon/",
+        ["HONOLULU, Hawaii (HawaiiNewsNow) - NASA scientists", "The discovery was announced in an article"],
+        [],
     ),
 ]
 
@@ -171,6 +203,119 @@ def test_an_embedded_tweet_is_kept_as_a_quote() -> None:
     assert KEPT in article.text
 
 
+# --- synthetic pages (tests/data/pages/rails/), one per shape of rail or of lost story ---
+
+RAIL_PAGES = [
+    (
+        "cards",  # teaser cards inside the story: kicker + headline + image behind an empty overlay link
+        [
+            "has keepers again",
+            "The lamp room, repainted",
+            "The weather station, rebuilt",
+            "since the cannery closed",
+        ],
+        [
+            "Transport",
+            "Island ferries to run on batteries",
+            "Council doubles harbour fees",
+            "Seal colony grows",
+        ],
+    ),
+    (
+        "headline",  # the headline block at the top of the body: kicker, title, byline, date, reading time
+        ["LISBON — Dockers at the port", "By Tuesday evening the first container", "What the union won"],
+        [
+            "Business",
+            "Dockers end nine-day strike",
+            "By Ana Lopes and Rui Dias",
+            "Updated 9:41",
+            "4 min read",
+        ],
+    ),
+    (
+        "wrapped",  # a lead paragraph with a <cite> dateline, and a linked paragraph, each in its own wrapper
+        [
+            "OSLO (Ledger) — Sales of heat pumps",
+            "The group expects growth to slow",
+            "hire more than a thousand",
+        ],
+        [],
+    ),
+    (
+        "embeds",  # embedded posts inside wrappers of links
+        ["I have read the new slogan four times", "read your slogan out loud", "chosen by a public vote"],
+        [],
+    ),
+    (
+        "trailing",  # disclosure, newsletter pitch, tag list, author bio, follow line, a dangling lead-in
+        ["A comet discovered only in January", "a second, straight tail made of charged gas"],
+        [
+            "may earn a commission",
+            "morning newsletter",
+            "night sky, science",
+            "science correspondent",
+            "Follow her on Twitter",
+            "More Great Ledger Stories",
+            "observatory dome",  # the alt text of a lazy-loaded image is not story text
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "present", "absent"), RAIL_PAGES, ids=[p[0] for p in RAIL_PAGES])
+def test_synthetic_pages_keep_the_story_and_cut_the_rails(
+    name: str, present: list[str], absent: list[str]
+) -> None:
+    article = extract_article((RAILS / f"{name}.html").read_bytes(), "https://news.example/story")
+    for snippet in present:
+        assert snippet in article.text, snippet
+    for snippet in absent:
+        assert snippet not in article.text, snippet
+    assert article.is_article and article.failure is None
+
+
+def test_figures_stay_when_teaser_cards_go() -> None:
+    article = extract_article((RAILS / "cards.html").read_bytes(), "https://news.example/cape")
+    assert article.html.count("<figcaption>") == 3
+    assert "https://img.herald.example/cape-2.jpg" in article.html
+    assert "https://img.herald.example/t1.jpg" not in article.html
+
+
+def test_cards_that_are_the_page_itself_stay() -> None:
+    items = "".join(
+        f'<div class="pick"><a href="/shop/{i}"><img src="https://img.example/{i}.jpg"></a>'
+        f"<h3>Pick number {i}: a sturdy kettle for the office</h3><p>Boils a litre in two minutes.</p></div>"
+        for i in range(6)
+    )
+    article = extract_article(page(f"<article><p>Six kettles we tried this winter.</p>{items}</article>"))
+    assert "Pick number 0" in article.text and "Pick number 5" in article.text
+
+
+def test_the_headline_block_goes_but_its_fields_stay() -> None:
+    article = extract_article((RAILS / "headline.html").read_bytes())
+    assert article.title == "Port strike ends after nine days"
+    assert article.byline == "Ana Lopes"
+    assert article.text.startswith("LISBON — Dockers")
+
+
+def test_an_opening_sentence_that_looks_like_a_byline_stays() -> None:
+    opening = "<p>By John Smith's account, the council misled the public about the cost of the bridge.</p>"
+    article = extract_article(article_page().replace('<div class="body">', f'<div class="body">{opening}'))
+    assert article.text.startswith("By John Smith's account")
+    assert "Harbour bridge to be rebuilt" not in article.text  # the headline above it goes
+
+
+def test_embedded_posts_are_kept_as_quotes() -> None:
+    article = extract_article((RAILS / "embeds.html").read_bytes(), "https://news.example/slogan")
+    assert article.html.count("<blockquote>") == 2
+    assert "Marta Vieira (@martav)" in article.text
+
+
+def test_lazy_images_get_their_real_address() -> None:
+    article = extract_article((RAILS / "trailing.html").read_bytes(), "https://news.example/comet")
+    assert '<img src="https://img.ledger.example/comet.jpg"' in article.html
+
+
 # --- metadata ---
 
 
@@ -207,6 +352,17 @@ def test_metadata_from_json_ld_graph_with_bad_json_beside_it() -> None:
     assert article.lead_image == "https://img.example/a.jpg"
 
 
+def test_an_empty_date_field_is_skipped_and_the_byline_is_cleaned() -> None:
+    head = (
+        '<meta property="article:published_time" content="0001-01-01T00:00:00">'
+        '<meta name="date" content="2024-05-01T09:30:00Z">'
+    )
+    byline = '<p class="byline">By Ana Lopes and Rui Dias Published 9:30 AM UTC May 1, 2024</p>'
+    article = extract_article(article_page(head=head, extra_outside=byline))
+    assert article.published == datetime(2024, 5, 1, 9, 30, tzinfo=UTC)
+    assert article.byline == "Ana Lopes and Rui Dias"
+
+
 def test_title_falls_back_to_the_cleaned_page_title() -> None:
     html = article_page().replace(
         "Harbour bridge | Daily Example", "Council votes to rebuild bridge | Daily Example"
@@ -235,6 +391,14 @@ def test_a_page_of_links_is_not_an_article() -> None:
 
 def test_an_empty_page_is_a_failure_not_an_empty_story() -> None:
     article = extract_article("")
+    assert not article.is_article and article.failure and article.text == ""
+
+
+@pytest.mark.parametrize(
+    "html", ["<html><head><title>Only a title here</title></head></html>", "<title>x</title>", "<frameset>"]
+)
+def test_a_page_without_a_body_is_a_failure_not_a_crash(html: str) -> None:
+    article = extract_article(html)
     assert not article.is_article and article.failure and article.text == ""
 
 

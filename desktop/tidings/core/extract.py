@@ -1,8 +1,11 @@
 """Article extraction: readability-lxml at the heart, our own passes before and after it.
 
-Before readability we drop obvious page chrome (navigation, share and newsletter boxes, comments); after it we
-cut the rails of unrelated headlines it keeps ("Related", "Most read", runs of one-link paragraphs). The
-result says how sure it is, and why it failed when it did, so the caller can fall back to the feed's content.
+Before readability we drop obvious page chrome (navigation, share and newsletter boxes, comments) and undo
+page shapes it misreads (lazy images, embedded posts in wrappers, one paragraph per wrapper); a small fix to
+readability itself keeps an opening paragraph that starts with a dateline; after it we drop the headline
+block (its title, byline and date are Article fields) and cut the rails of unrelated headlines it keeps
+("Related", "Most read", runs of one-link paragraphs, teaser cards, pitches and bios at the end). The result
+says how sure it is, and why it failed when it did, so the caller can fall back to the feed's content.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import codecs
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import lxml.etree
 import lxml.html
@@ -18,18 +22,44 @@ from lxml.html import HtmlElement
 from readability import Document
 from readability.readability import Unparseable
 
-from .metadata import Metadata, clean_title, read_metadata
+from .metadata import Metadata, clean_title, cut_headline_block, read_metadata
 from .rails import clean_page, cut_rails, link_density
 from .sanitize import html_to_text, sanitize_html
 
-EXTRACTOR_VERSION = "tidings-extract/1"
+EXTRACTOR_VERSION = "tidings-extract/2"
 MAX_INPUT_CHARS = 8_000_000  # readability silently returns nothing for a text node over 10 MB
 MIN_ARTICLE_CHARS = 250
 
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,300}?charset\s*=\s*["']?\s*([-\w:.]+)""", re.I)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _FLATTEN = re.compile(r"</?(?:div|span|section|font|center)\b[^>]*>", re.I)
+_DATELINE_TAGS = frozenset(["cite", "b", "strong", "span", "time"])
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+
+
+class _Readability(Document):  # type: ignore[misc]  # readability-lxml has no type hints
+    """readability-lxml with one fix: it joins a paragraph beside the best candidate by the paragraph's own
+    leading text (`p.text`), so a story paragraph that opens with a <cite> or <b> dateline is lost, where
+    Readability.js, which it ports, reads the whole text. Such paragraphs are offered as candidates."""
+
+    def get_article(
+        self, candidates: dict[Any, Any], best_candidate: dict[str, Any], html_partial: bool = False
+    ) -> HtmlElement:
+        threshold = max(10, best_candidate["content_score"] * 0.2)
+        parent = best_candidate["elem"].getparent()
+        for sibling in parent if parent is not None else ():
+            if sibling.tag == "p" and sibling not in candidates and self._joins(sibling):
+                candidates[sibling] = {"content_score": threshold, "elem": sibling}
+        article: HtmlElement = super().get_article(candidates, best_candidate, html_partial)
+        return article
+
+    def _joins(self, paragraph: HtmlElement) -> bool:
+        if (paragraph.text or "").strip() or not len(paragraph) or paragraph[0].tag not in _DATELINE_TAGS:
+            return False
+        if not (paragraph[0].tail or "").strip():  # all in one <b> or <span>: a note, not an opening line
+            return False
+        text = " ".join(paragraph.text_content().split())
+        return len(text) > 80 and self.get_link_density(paragraph) < 0.25
 
 
 class PageTooDeep(Exception):
@@ -68,8 +98,8 @@ def extract_article(html: str | bytes, url: str | None = None) -> Article:
     except (lxml.etree.ParserError, ValueError):
         return _failed("The page could not be parsed as HTML.")
     meta = read_metadata(doc, url)
-    body = _extract_body(doc, url)
-    return _article(meta, body, url, truncated)
+    body, headed = _extract_body(doc, meta)
+    return _article(meta, body, url, truncated, headed)
 
 
 def decode_html(raw: bytes) -> str:
@@ -109,26 +139,29 @@ def _parse(text: str) -> tuple[HtmlElement, bool]:
     return doc, too_deep
 
 
-def _extract_body(doc: HtmlElement, url: str | None) -> str:
+def _extract_body(doc: HtmlElement, meta: Metadata) -> tuple[str, bool]:
+    """The story's HTML, and whether it began with its own headline block (evidence of an article)."""
     clean_page(doc)
-    if not doc.text_content().strip():
-        return ""
-    cleaned = lxml.html.tostring(doc, encoding="unicode")
+    body = doc.find("body")
+    if body is None or not body.text_content().strip():  # readability would hand back the bare <head>
+        return "", False
     try:
-        summary: str = Document(cleaned, url=url).summary(html_partial=True)
+        # Links stay relative here: the sanitizer resolves them against the page URL, one pass less.
+        summary: str = _Readability(lxml.html.tostring(doc, encoding="unicode")).summary(html_partial=True)
+        root = lxml.html.fragment_fromstring(summary, create_parent="div") if summary.strip() else None
     except (Unparseable, lxml.etree.ParserError, ValueError, AssertionError):
-        return ""
-    if not summary.strip():
-        return ""
-    root = lxml.html.fragment_fromstring(summary, create_parent="div")
-    cut_rails(root)
-    return str(lxml.html.tostring(root, encoding="unicode"))
+        return "", False
+    if root is None:
+        return "", False
+    headed = cut_headline_block(root, [t for t in (meta.title, meta.headline) if t], meta.byline)
+    cut_rails(root, meta.byline)
+    return str(lxml.html.tostring(root, encoding="unicode")), headed
 
 
-def _article(meta: Metadata, body: str, url: str | None, truncated: bool) -> Article:
+def _article(meta: Metadata, body: str, url: str | None, truncated: bool, headed: bool) -> Article:
     html = sanitize_html(body, url) if body else ""
     text = html_to_text(html) if html else ""
-    confidence = _confidence(meta, html, text)
+    confidence = _confidence(meta, html, text, headed)
     failure = _failure(text, truncated)
     return Article(
         title=meta.title,
@@ -145,12 +178,13 @@ def _article(meta: Metadata, body: str, url: str | None, truncated: bool) -> Art
     )
 
 
-def _confidence(meta: Metadata, html: str, text: str) -> float:
+def _confidence(meta: Metadata, html: str, text: str, headed: bool) -> float:
     if not text:
         return 0.0
     paragraphs = text.count("\n\n") + 1
     score = min(len(text) / 2000, 1.0) * 0.5 + min(paragraphs / 5, 1.0) * 0.2
     score += 0.2 if meta.declares_article else 0.0
+    score += 0.1 if headed else 0.0
     density = link_density(lxml.html.fragment_fromstring(html, create_parent="div"))
     score += 0.1 * (1.0 - density)
     return round(max(0.0, min(score * (1.0 - density), 1.0)), 3)

@@ -225,7 +225,8 @@ _SHAPE_TOKEN = re.compile(
 )
 _ATTRIBUTE = re.compile(r'([a-z][a-z0-9_:-]*)="([^"]*)"')
 _KEEP, _DROP, _DIV = 0, 1, 2
-_PRE_NEWLINES = re.compile(r"<pre>\n+")
+# A <pre> start tag with its attributes (nh3 keeps title and lang on any tag) and the newlines after it.
+_PRE_NEWLINES = re.compile(r'(<pre(?: (?:[^>"]|"[^"]*")*)?>)\n+')
 _REL_FIRST = '<a rel="noopener noreferrer" '
 _REL_FIRST_TAG = re.compile(r'<a rel="noopener noreferrer"((?: [a-z]+="[^"]*")+)>')
 
@@ -282,10 +283,10 @@ def _entered(name: str, state: _State) -> _State:
 def shape(cleaned: str) -> str:
     """nh3 output with depth and table nesting capped, misnesting unwrapped and tracking images replaced by
     their alt text."""
-    if "<pre>\n" in cleaned:
+    if "<pre" in cleaned:
         # A parser drops one newline right after <pre> and nh3 doesn't write it back, so text starting with
         # newlines would lose one per round: drop them all once, and sanitizing stays idempotent.
-        cleaned = _PRE_NEWLINES.sub("<pre>", cleaned)
+        cleaned = _PRE_NEWLINES.sub(r"\1", cleaned)
     if _REL_FIRST in cleaned:
         # nh3 writes rel in the place of a removed href, and at the end otherwise: always at the end, so that
         # cleaning the output again gives the same string.

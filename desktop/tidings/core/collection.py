@@ -10,7 +10,6 @@ import threading
 from typing import TYPE_CHECKING
 
 from .errors import UserInputError
-from .images import image_urls
 from .storage import articles as article_store
 from .storage import collection as store
 from .storage.collection import Topic
@@ -165,4 +164,6 @@ class Collection:
 
 
 def _image_urls(stories: list[ExportStory]) -> list[str]:
+    from .images import image_urls  # the network stack: only when exporting
+
     return list(dict.fromkeys(url for story in stories for url in image_urls(story.html, None)))

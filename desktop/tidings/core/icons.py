@@ -9,15 +9,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
-import sqlite3
 import threading
-import time
 from urllib.parse import urljoin
 
 from .errors import FetchError
 from .fetch import Fetcher, FetchRequest
 from .images import ImageRefused, inspect
 from .models import Feed, FetchPolicy
+from .storage.icons import missing, save, stored
 from .storage.writer import Writer
 
 MAX_ICON_BYTES = 256 * 1024
@@ -49,30 +48,6 @@ def checked_icon(data: bytes, content_type: str | None) -> str:
     return inspect(data, declared).content_type
 
 
-def missing(conn: sqlite3.Connection) -> list[int]:
-    """Feeds with no icon row yet (never tried)."""
-    rows = conn.execute("SELECT id FROM feeds WHERE id NOT IN (SELECT feed_id FROM feed_icons)")
-    return [r[0] for r in rows]
-
-
-def save(
-    conn: sqlite3.Connection, feed_id: int, data: bytes | None, content_type: str | None, failure: str | None
-) -> None:
-    if conn.execute("SELECT 1 FROM feeds WHERE id = ?", (feed_id,)).fetchone() is None:
-        return  # removed meanwhile
-    conn.execute(
-        "INSERT OR REPLACE INTO feed_icons (feed_id, data, content_type, fetched_at, failure) VALUES (?, ?, ?, ?, ?)",
-        (feed_id, data, content_type, int(time.time()), failure),
-    )
-
-
-def stored(conn: sqlite3.Connection) -> dict[int, bytes]:
-    """Every feed's icon bytes, by feed id (small: a few KB each)."""
-    return {
-        r[0]: bytes(r[1]) for r in conn.execute("SELECT feed_id, data FROM feed_icons WHERE data IS NOT NULL")
-    }
-
-
 def fetch_icons(
     writer: Writer, feeds: list[Feed], policy: FetchPolicy, cancel: threading.Event | None = None
 ) -> int:
@@ -98,7 +73,7 @@ async def _one(writer: Writer, fetcher: Fetcher, feed: Feed, cancel: threading.E
         if cancel is not None and cancel.is_set():
             return False
         try:
-            result = await fetcher.fetch(FetchRequest(url, accept=ACCEPT_ICON))
+            result = await fetcher.fetch(FetchRequest(url, accept=ACCEPT_ICON, linked_from=feed.url))
             kind = checked_icon(result.body, result.content_type)
         except (FetchError, ImageRefused) as exc:
             failure = f"No icon at {url}: {exc}"
@@ -109,3 +84,6 @@ async def _one(writer: Writer, fetcher: Fetcher, feed: Feed, cancel: threading.E
     gone = functools.partial(save, feed_id=feed.id, data=None, content_type=None, failure=failure)
     await asyncio.wrap_future(writer.submit(gone))
     return False
+
+
+__all__ = ["candidates", "checked_icon", "fetch_icons", "missing", "save", "stored"]

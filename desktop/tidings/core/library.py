@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import sqlite3
@@ -169,6 +168,8 @@ class Library:
     # -- subscribing ------------------------------------------------------------------------------
     def discover(self, url: str) -> list[FeedLink]:
         """The feeds behind `url` (itself when it is a feed). Blocks on the network: not on the GUI thread."""
+        import asyncio
+
         from . import subscribe
 
         return asyncio.run(subscribe.discover(url, self.policy))
@@ -299,13 +300,15 @@ class Library:
         from . import icons
 
         wanted = set(icons.missing(self.reader()))
-        return icons.fetch_icons(self.writer, [f for f in self.feeds() if f.id in wanted], self.policy, cancel)
+        return icons.fetch_icons(
+            self.writer, [f for f in self.feeds() if f.id in wanted], self.policy, cancel
+        )
 
     def feed_icons(self) -> dict[int, bytes]:
         """The stored icon of each feed that has one, by feed id."""
-        from . import icons
+        from .storage import icons as icon_store
 
-        return icons.stored(self.reader())
+        return icon_store.stored(self.reader())
 
     def newest_story_id(self) -> int:
         return article_store.newest_story(self.reader())

@@ -25,7 +25,7 @@ PURGE_BATCH = 500  # stories per writer transaction: other writes (marking read)
 TOMBSTONES_MIGRATION = TOMBSTONES  # migration 5 in storage/schema.py
 
 # Tables whose rows are a story's own data, deleted with it (ON DELETE CASCADE), never a reason to keep it.
-DISPOSABLE_TABLES = frozenset({"articles"})
+DISPOSABLE_TABLES = frozenset({"articles", "story_images"})
 # Tables that protect the stories they name even without a declared foreign key (by a `story_id` column).
 PROTECTIVE_TABLES = ("saved", "annotations")
 

@@ -45,3 +45,9 @@ def export_opml_file(library: Library, path: Path) -> Path:
     except OSError as exc:
         raise UserInputError(f"{path} cannot be written: {exc.strerror or exc}.") from exc
     return path
+
+
+def allow_images(library: Library, feed_id: int, *, cancel: threading.Event) -> object:
+    """Let a feed download its articles' images, and download them now (the reader shows them after)."""
+    library.set_images(feed_id, True)
+    return library.fetch_articles(cancel=cancel)

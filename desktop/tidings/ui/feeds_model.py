@@ -178,21 +178,24 @@ class FeedsModel(QAbstractItemModel):
                     self.index(changed[0], 0, parent), self.index(changed[-1], last, parent)
                 )
 
-    def _emit_all_changed(self) -> None:
-        if not self._rows:
-            return
-        last = self.columnCount() - 1
-        self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, last))
-        for row, node in enumerate(self._rows):
-            if node.children:
-                parent = self.index(row, 0)
-                end = self.index(len(node.children) - 1, last, parent)
-                self.dataChanged.emit(self.index(0, 0, parent), end)
-
     def set_icons(self, icons: dict[int, QIcon]) -> None:
         """Feed icons by feed id (loaded from the image store by a job)."""
+        changed = set(icons) | set(self._icons)
         self._icons = icons
-        self._emit_all_changed()
+        self._emit_icons_changed(changed)
+
+    def _emit_icons_changed(self, feed_ids: set[int]) -> None:
+        """dataChanged for the names of those feeds only (none at all for a library without icons: every
+        row changed cost ~40 ms at start with 500 feeds)."""
+        for row, node in enumerate(self._rows):
+            if node.feed is not None and node.feed.id in feed_ids:
+                self.dataChanged.emit(self.index(row, NAME_COLUMN), self.index(row, NAME_COLUMN))
+            hits = [n for n, child in enumerate(node.children) if child.feed and child.feed.id in feed_ids]
+            if hits:
+                parent = self.index(row, 0)
+                self.dataChanged.emit(
+                    self.index(hits[0], NAME_COLUMN, parent), self.index(hits[-1], NAME_COLUMN, parent)
+                )
 
     def feeds(self) -> list[Feed]:
         return [node.feed for node in self._all_nodes() if node.feed is not None]

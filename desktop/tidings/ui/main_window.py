@@ -34,7 +34,8 @@ from PySide6.QtWidgets import (
 from tidings.core.errors import TidingsError
 from tidings.core.library import Library
 from tidings.core.models import Feed, Story
-from tidings.jobs.runner import JobFailure, JobRunner
+from tidings.jobs.runner import CANCEL, JobFailure, JobRunner
+from tidings.jobs.tasks import allow_images
 
 from .actions import WindowActions, build_actions
 from .annotations_panel import AnnotationControl, AnnotationsPanel
@@ -234,6 +235,7 @@ class MainWindow(QMainWindow):
         self.stories_view.customContextMenuRequested.connect(self.on_stories_context_menu)
         self.reader_pane.welcome.add_feed_requested.connect(a.add_feed.trigger)
         self.reader_pane.welcome.import_requested.connect(a.import_opml.trigger)
+        self.reader_pane.images_offer.allow_requested.connect(self.on_allow_images)
         self.reader.link_hovered.connect(lambda url: self.statusBar().showMessage(url, 4000) if url else None)
         self.search_bar.search_requested.connect(self.navigation.on_search_requested)
         self.search_bar.cleared.connect(self.navigation.on_search_cleared)
@@ -388,12 +390,34 @@ class MainWindow(QMainWindow):
         except TidingsError as exc:  # removed meanwhile (by the command line, say)
             self.reader_pane.show_message("This story cannot be shown", str(exc))
             return
-        self.reader.image_source = self._stored_image if self._images_allowed(story.feed_id) else None
+        allowed = self._images_allowed(story.feed_id)
+        self.reader.image_source = self._stored_image if allowed else None
         self.reader_pane.show_story(story, article, self._show_mode(story.feed_id))
+        has_images = (
+            "<img" in (article.html if article else "") or "<img" in story.content_html + story.summary_html
+        )
+        self.reader_pane.images_offer.setVisible(self.load_images and has_images and not allowed)
         self.annotation_control.show_story(story.id)
         self.window_actions.toggle_article.setEnabled(self.reader_pane.article_button.isEnabled())
         if not listed.read:
             self._set_read([listed.id], True)
+
+    @Slot()
+    def on_allow_images(self) -> None:
+        story = self.reader_pane.story
+        if story is None:
+            return
+        self.reader_pane.images_offer.hide()
+        self.statusBar().showMessage("Downloading this feed's images…")
+        self._runner.submit(
+            allow_images, self._library, story.feed_id, cancel=CANCEL,
+            on_done=self.on_images_allowed,
+            on_error=self.on_background_failed,
+        )  # fmt: skip
+
+    def on_images_allowed(self, _report: object) -> None:
+        self.statusBar().showMessage("Downloaded the images.", 4000)
+        self.redisplay_story()
 
     def redisplay_story(self) -> None:
         """Show the current story again (its annotations changed), keeping the scroll position."""
@@ -403,13 +427,18 @@ class MainWindow(QMainWindow):
         index = self.stories_view.currentIndex()
         if shown is not None and index.isValid():
             self.on_story_selected(index, index)
-            self.annotations_panel.setVisible(True)
             bar.setValue(where)
         else:
             self.shown_story = shown
 
     def _images_allowed(self, feed_id: int) -> bool:
-        return self.load_images and self._library.images_on(feed_id)
+        """Images show when the person allows them (Settings) and the feed may download them, or the
+        story is saved (saving downloads its images whatever the feed's setting)."""
+        if not self.load_images:
+            return False
+        return self._library.images_on(feed_id) or (
+            self.shown_story is not None and self._library.collection.is_saved(self.shown_story)
+        )
 
     def _stored_image(self, url: str) -> QImage | None:
         """An image from the store (downloaded with the article), never from the network."""

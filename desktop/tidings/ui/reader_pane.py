@@ -61,6 +61,24 @@ class WelcomePage(QWidget):
         self.setAccessibleName("Welcome")
 
 
+class ImagesOffer(QWidget):
+    """Above a story whose feed may not download images: say so, and offer to allow them for that feed."""
+
+    allow_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.label = QLabel("Images are not downloaded for this feed, so none are shown.", self)
+        self.button = QPushButton("Download Images for This Feed", self)
+        self.button.setAccessibleName("Download images for this feed")
+        self.button.clicked.connect(self.allow_requested)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(8, 2, 8, 2)
+        row.addWidget(self.label, 1)
+        row.addWidget(self.button)
+        self.setAccessibleName("Images are off for this feed")
+
+
 class ReaderPane(QWidget):
     """The reader, a bar above it to switch a story between the feed's text and the full article, and the
     welcome page in its place while the library is empty."""
@@ -86,6 +104,9 @@ class ReaderPane(QWidget):
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
         column.addWidget(self.bar)
+        self.images_offer = ImagesOffer(self)
+        self.images_offer.hide()
+        column.addWidget(self.images_offer)
         column.addWidget(self.reader, 1)
         self.stack.addWidget(reading)
         self.stack.addWidget(self.welcome)

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QProgressBar, QToolButton
 
-from tidings.core.articles import ArticleReport
 from tidings.core.library import Library
 from tidings.core.models import FeedOutcome, RefreshReport
 from tidings.jobs.runner import CANCEL, PROGRESS, Job, JobFailure, JobRunner
@@ -17,6 +16,8 @@ from tidings.jobs.tasks import refresh_feeds
 from .text import plural
 
 if TYPE_CHECKING:
+    from tidings.core.articles import ArticleReport  # the network stack: not loaded at start
+
     from .main_window import MainWindow
 
 COUNTS_EVERY_MS = 500

@@ -2,9 +2,9 @@
 
 Opens the window on a library, selects the story (or keeps the window's own start selection), waits until
 the story list is filled, the reader shows what was selected, background jobs have settled and the window
-has painted, then saves the window as PNG. For documentation and checks, so it is deterministic: no saved
-window geometry or selection is read or written, and it runs offscreen unless QT_QPA_PLATFORM says
-otherwise (cli.py sets that).
+has painted, then saves the window as PNG. For documentation and checks, so it is deterministic: the window
+gets blank settings of its own (the person's geometry, selection and preferences are neither read nor
+written), and it runs offscreen unless QT_QPA_PLATFORM says otherwise (cli.py sets that).
 
 Readiness is watched from outside the window, through its public parts (models, views, reader, the job
 runner): every relevant signal and every paint of a pane re-checks it; nothing polls or sleeps.
@@ -16,12 +16,13 @@ import contextlib
 import json
 import os
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QEventLoop, QObject, Qt, QTimer, SignalInstance, Slot
+from PySide6.QtCore import QEvent, QEventLoop, QObject, QSettings, Qt, QTimer, SignalInstance, Slot
 from PySide6.QtWidgets import QApplication, QWidget
 
 from tidings.core.errors import TidingsError
@@ -31,9 +32,9 @@ from tidings.jobs.runner import JobRunner
 
 from .feeds_model import FILTER_ROLE, KEY_ROLE
 from .main_window import MainWindow
+from .preferences import Preferences, Theme
 from .stories_model import TITLE_COLUMN
 from .text import UNTITLED
-from .theme import apply_theme
 
 if TYPE_CHECKING:
     from .app import WarningRelay
@@ -57,26 +58,35 @@ def take_screenshot(
     app: QApplication, library: Library, relay: WarningRelay, request: ScreenshotRequest
 ) -> tuple[int, bool]:
     """Shows the window, saves it once ready; returns the exit code and whether every job stopped."""
-    if request.theme:
-        apply_theme(app, request.theme)
     try:
         story = library.story(request.story) if request.story is not None else None
     except TidingsError as exc:
         return _fail(str(exc)), True
     runner = JobRunner()
     try:
-        # No settings: the screenshot neither restores nor overwrites the person's geometry and selection.
-        window = MainWindow(library, runner, settings=None)
-        relay.warned.connect(window.on_warning_received, Qt.ConnectionType.QueuedConnection)
-        window.resize(*request.size)
-        window.show()
-        code = _capture(window, runner, library, story, request)
-        window.close()
+        with tempfile.TemporaryDirectory(prefix="tidings-screenshot-") as scratch:
+            settings = blank_settings(Path(scratch), request.theme)
+            window = MainWindow(library, runner, settings=settings, preferences=Preferences(settings))
+            relay.warned.connect(window.on_warning_received, Qt.ConnectionType.QueuedConnection)
+            window.resize(*request.size)
+            window.show()
+            code = _capture(window, runner, library, story, request)
+            window.close()
     finally:
         clean = runner.shutdown(SHUTDOWN_MS)
         if story is not None and not story.read:
             _mark_unread_again(library, story)
     return code, clean
+
+
+def blank_settings(folder: Path, theme: str | None) -> QSettings:
+    """Settings of the screenshot's own, at their defaults but the theme: the person's window geometry,
+    selection and preferences are neither read nor changed, and the picture is the same everywhere. The
+    theme goes through the preferences, so the window applies it as it applies a person's choice."""
+    settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
+    if theme:
+        Preferences(settings).update(theme=Theme(theme))
+    return settings
 
 
 def _mark_unread_again(library: Library, story: Story) -> None:
@@ -101,9 +111,7 @@ def save(window: QWidget, request: ScreenshotRequest) -> int:
     wanted = request.size
     if (pixmap.width(), pixmap.height()) != wanted and pixmap.devicePixelRatio() == 1:
         got = f"{pixmap.width()}x{pixmap.height()}"
-        print(
-            f"tidings: the window is {got}, not {wanted[0]}x{wanted[1]} (its smallest size).", file=sys.stderr
-        )
+        print(f"tidings: the window could only be made {got}, not {wanted[0]}x{wanted[1]}.", file=sys.stderr)
     if not pixmap.save(str(request.path), "PNG"):
         return _fail(f"The screenshot could not be written to {request.path}.")
     return 0

@@ -19,6 +19,7 @@ NODE_ICONS = {
 }
 
 
+@functools.cache
 def bold_font() -> QFont:
     font = QFont()
     font.setBold(True)

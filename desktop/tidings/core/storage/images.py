@@ -23,11 +23,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tidings.core.errors import NotFoundError
+from tidings.core.sanitize import sanitize_html
 
 MAX_ATTEMPTS = 3
 RETRY_SECONDS = 30 * 60
 ARTICLES_PER_RUN = 200  # articles whose image lists one run makes
 IMAGES_PER_RUN = 600  # images one run fetches at most
+STORIES_PER_RUN = 200  # stories whose own images one run lists
+RECENT_DAYS = 14  # a new subscription's archive is not downloaded: only recent stories' images
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,34 @@ def unlisted(conn: sqlite3.Connection, limit: int = ARTICLES_PER_RUN) -> list[tu
     return [(r[0], r[1], r[2]) for r in rows]
 
 
+def unlisted_stories(
+    conn: sqlite3.Connection, limit: int = STORIES_PER_RUN
+) -> list[tuple[int, str, str | None]]:
+    """(story id, feed html, feed image) of recent stories of feeds that keep images whose own text shows
+    images, not listed yet."""
+    since = int(time.time()) - RECENT_DAYS * 86_400
+    rows = conn.execute(
+        "SELECT s.id, s.content || ' ' || s.summary, s.url, s.image_url FROM stories s"
+        " JOIN feeds f ON f.id = s.feed_id"
+        " WHERE (f.images OR s.id IN (SELECT story_id FROM saved)) AND NOT s.images_listed"
+        " AND (s.sort_time >= ? OR s.id IN (SELECT story_id FROM saved))"
+        " AND (instr(s.content, '<img') OR instr(s.summary, '<img') OR s.image_url IS NOT NULL)"
+        " ORDER BY s.id DESC LIMIT ?",
+        (since, limit),
+    )
+    return [(r[0], sanitize_html(r[1], r[2]), r[3]) for r in rows]
+
+
+def set_story_list(conn: sqlite3.Connection, story_id: int, urls: Sequence[str]) -> None:
+    """Replace the list of images a story's own (feed) text shows."""
+    conn.execute("DELETE FROM story_images WHERE story_id = ?", (story_id,))
+    conn.executemany(
+        "INSERT INTO story_images (story_id, position, url) VALUES (?, ?, ?)",
+        [(story_id, n, url) for n, url in enumerate(urls)],
+    )
+    conn.execute("UPDATE stories SET images_listed = 1 WHERE id = ?", (story_id,))
+
+
 def set_list(conn: sqlite3.Connection, story_id: int, urls: Sequence[str]) -> None:
     """Replace the list of images the article of `story_id` shows."""
     conn.execute("DELETE FROM article_images WHERE story_id = ?", (story_id,))
@@ -118,8 +149,19 @@ def pending(
         " ORDER BY ai.story_id DESC, ai.position LIMIT ?",
         (MAX_ATTEMPTS, before, limit),
     )
+    found = (
+        list(rows)
+        + conn.execute(
+            "SELECT si.story_id, si.url FROM story_images si JOIN stories s ON s.id = si.story_id"
+            " JOIN feeds f ON f.id = s.feed_id LEFT JOIN images i ON i.url = si.url"
+            " WHERE (f.images OR si.story_id IN (SELECT story_id FROM saved))"
+            " AND (i.url IS NULL OR (i.sha256 IS NULL AND i.attempts < ? AND i.fetched_at <= ?))"
+            " ORDER BY si.story_id DESC, si.position LIMIT ?",
+            (MAX_ATTEMPTS, before, limit),
+        ).fetchall()
+    )
     plan: dict[int, list[str]] = {}
-    for story_id, url in rows:
+    for story_id, url in found:
         plan.setdefault(story_id, []).append(url)
     return list(plan.items())
 
@@ -160,6 +202,7 @@ def collect_garbage(conn: sqlite3.Connection) -> int:
     no image points at. Returns how many addresses went."""
     gone = conn.execute(
         "DELETE FROM images WHERE NOT EXISTS (SELECT 1 FROM article_images ai WHERE ai.url = images.url)"
+        " AND NOT EXISTS (SELECT 1 FROM story_images si WHERE si.url = images.url)"
     ).rowcount
     conn.execute(
         "DELETE FROM image_data WHERE NOT EXISTS (SELECT 1 FROM images i WHERE i.sha256 = image_data.sha256)"

@@ -235,10 +235,23 @@ BEGIN
 END;
 """
 
+_V6 = """
+-- Images in the feed's own text (not only in extracted articles), for feeds that keep images.
+ALTER TABLE stories ADD COLUMN images_listed INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE story_images (
+    story_id INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    PRIMARY KEY (story_id, position)
+) WITHOUT ROWID;
+CREATE INDEX story_images_by_url ON story_images (url);
+"""
+
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _script(_V1),
     2: _script(_V2),  # articles: the page behind a story, kept so a better extractor can re-extract it
     3: _script(_V3),  # article images for offline reading (see storage.images); page validators and retries
     4: _script(_V4),  # saved stories, annotations, topics, same-story groups, feed icons
     5: _script(TOMBSTONES),  # stories purged by retention stay purged
+    6: _script(_V6),  # images of the feed's own text
 }

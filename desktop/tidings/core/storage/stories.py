@@ -113,7 +113,8 @@ def update(conn: sqlite3.Connection, feed_id: int, rows: Iterable[StoryRow]) -> 
     ]
     conn.executemany(
         "UPDATE stories SET url = ?, title = ?, author = ?, summary = ?, content = ?, text = ?, image_url = ?,"
-        " published = coalesce(?, published), updated = ?, content_hash = ? WHERE feed_id = ? AND uid = ?",
+        " published = coalesce(?, published), updated = ?, content_hash = ?, images_listed = 0"
+        " WHERE feed_id = ? AND uid = ?",
         params,
     )
     return len(params)

@@ -17,9 +17,11 @@ from .storage.collection import Topic
 if TYPE_CHECKING:
     from .export import ExportStory
     from .library import Library
+    from .models import Story
 
 
 MIN_EXAMPLES = 3  # stories filed before Tidings suggests anything
+GROUP_DAYS = 3  # the same event is reported within a few days; older stories keep the groups they had
 
 
 class Collection:
@@ -64,6 +66,35 @@ class Collection:
 
     def snapshot(self, story_id: int) -> tuple[bytes, str | None] | None:
         return store.snapshot(self._library.reader(), story_id)
+
+    # -- the same story from several feeds ----------------------------------------------------------
+    def groups_of(self, story_ids: list[int]) -> dict[int, tuple[int, int]]:
+        """(group id, sources) of those stories that several feeds carry."""
+        return store.groups_of(self._library.reader(), story_ids)
+
+    def group_members(self, story_id: int) -> list[Story]:
+        """The other sources of a story, newest first."""
+        return [self._library.story(i) for i in store.group_member_ids(self._library.reader(), story_id)]
+
+    def group_recent(self, *, days: int = GROUP_DAYS, cancel: threading.Event | None = None) -> int:
+        """Group the same story from several feeds among the stories of the last `days` (offline: title and
+        text, in the order they arrived). Returns how many stories are in a group of two or more."""
+        from .topics import cluster_stream
+
+        rows = store.recent_for_grouping(self._library.reader(), days)
+        if not rows or (cancel is not None and cancel.is_set()):
+            return 0
+        labels = cluster_stream(rows)
+        ids = [int(str(r["id"])) for r in rows]
+        first: dict[object, int] = {}
+        groups = {
+            story_id: first.setdefault(label, story_id) for story_id, label in zip(ids, labels, strict=True)
+        }
+        self._library.write(lambda c: store.set_groups(c, groups))
+        sizes: dict[int, int] = {}
+        for group in groups.values():
+            sizes[group] = sizes.get(group, 0) + 1
+        return sum(size for size in sizes.values() if size > 1)
 
     # -- export -----------------------------------------------------------------------------------
     def export(self, story_ids: list[int], fmt: str, *, title: str) -> bytes:

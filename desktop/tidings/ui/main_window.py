@@ -143,7 +143,7 @@ class MainWindow(QMainWindow):
         view.setModel(self.stories_model)
         view.setAccessibleName("Stories")
         view.header().setAccessibleName("Story columns")
-        view.setRootIsDecorated(False)
+        view.setRootIsDecorated(True)  # a story several feeds carry expands to its other sources
         view.setUniformRowHeights(True)  # the view never measures every row: lists stay fast when long
         view.setAlternatingRowColors(True)
         view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -376,11 +376,11 @@ class MainWindow(QMainWindow):
             self.stories_view.setCurrentIndex(self.stories_model.index(row, TITLE_COLUMN))
 
     def current_story(self) -> Story | None:
-        return self.stories_model.story_at(self.stories_view.currentIndex().row())
+        return self.stories_model.story_of(self.stories_view.currentIndex())
 
     @Slot(QModelIndex, QModelIndex)
     def on_story_selected(self, current: QModelIndex, previous: QModelIndex) -> None:
-        listed = self.stories_model.story_at(current.row()) if current.isValid() else None
+        listed = self.stories_model.story_of(current)
         self._enable_story_actions(listed)
         if listed is None or listed.id == self.shown_story:
             return

@@ -25,9 +25,14 @@ class Navigation(QObject):
         super().__init__(window)
         self._w = window
 
+    def _top_row(self) -> int:
+        """The current row, or its group's row when the current one is another source of a story."""
+        index = self._w.stories_view.currentIndex()
+        return index.parent().row() if index.parent().isValid() else index.row()
+
     # -- moving through stories ---------------------------------------------------------------------
     def step_story(self, step: int) -> None:
-        row = self._w.stories_view.currentIndex().row()
+        row = self._top_row()
         target = row + step if row >= 0 else 0
         if target >= self._w.stories_model.rowCount() and self._w.stories_model.canFetchMore():
             self._w.stories_model.fetchMore()
@@ -44,7 +49,7 @@ class Navigation(QObject):
         if self._w.shown_story is not None and bar.value() < bar.maximum():
             bar.setValue(min(bar.maximum(), bar.value() + bar.pageStep() - bar.singleStep() * 2))
             return
-        row = self._w.stories_model.next_unread_row(self._w.stories_view.currentIndex().row())
+        row = self._w.stories_model.next_unread_row(self._top_row())
         if row is not None:
             self._w._select_row(row)
         elif not self._next_feed_with_unread():

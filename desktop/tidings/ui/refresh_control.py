@@ -122,11 +122,20 @@ class RefreshControl(QObject):
             self._window.reload_stories()
         self.finished.emit(report)
         self._runner.submit(self._library.fetch_icons, cancel=CANCEL, on_done=self.on_icons_fetched)
+        if report.new:  # the same story from several feeds, grouped offline
+            self._runner.submit(
+                self._library.collection.group_recent, cancel=CANCEL, on_done=self.on_grouped,
+                on_error=self._window.on_background_failed,
+            )  # fmt: skip
         if report.new:  # the pages of new stories of full-article feeds, in the background
             self._runner.submit(
                 self._library.fetch_articles, after_id=self._newest, cancel=CANCEL,
                 on_done=self.on_articles_fetched, on_error=self._window.on_background_failed,
             )  # fmt: skip
+
+    def on_grouped(self, grouped: int) -> None:
+        if grouped:
+            self._window.reload_stories()
 
     def on_icons_fetched(self, count: int) -> None:
         if count:

@@ -1,6 +1,8 @@
-"""The story list: a lazy table over `Library.stories`, a page at a time, newest first.
+"""The story list: a lazy list over `Library.stories`, a page at a time, newest first.
 
 Pages are keyset pages (the `PageKey` of the last row), so scrolling deep never costs an OFFSET scan.
+The same story from several feeds (a same-story group) is one row, the newest, saying "N sources"; its other
+sources are its children, read when the row is expanded. Grouping hides nothing: every story stays a row.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
+    QAbstractItemModel,
     QByteArray,
     QMimeData,
     QModelIndex,
@@ -43,12 +45,8 @@ STARRED_MARK = "★ "
 LONG_TIME = "%A %d %B %Y, %H:%M %Z"
 # Computed once: a view asks for the flags of every cell it paints, and OR-ing Python enum flags on each call
 # made the list about 10% slower to paint.
-STORY_FLAGS = (
-    Qt.ItemFlag.ItemIsSelectable
-    | Qt.ItemFlag.ItemIsEnabled
-    | Qt.ItemFlag.ItemNeverHasChildren
-    | Qt.ItemFlag.ItemIsDragEnabled
-)
+GROUP_FLAGS = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsDragEnabled
+STORY_FLAGS = GROUP_FLAGS | Qt.ItemFlag.ItemNeverHasChildren
 
 
 def marked_title(story: Story) -> str:
@@ -64,7 +62,7 @@ def spoken(story: Story) -> str:
     return f"{story.title or UNTITLED}, {state}{starred}, from {story.feed_title}, {when}"
 
 
-class StoriesModel(QAbstractTableModel):
+class StoriesModel(QAbstractItemModel):
     def __init__(self, library: Library, *, page_size: int = PAGE_SIZE, parent: QObject | None = None):
         super().__init__(parent)
         self._library = library
@@ -74,6 +72,9 @@ class StoriesModel(QAbstractTableModel):
         self._last: PageKey | None = None
         self._exhausted = True
         self._snippets: dict[int, str] | None = None  # search results: the snippet of each story
+        self._groups: dict[int, tuple[int, int]] = {}  # a listed story's (group id, sources) when grouped
+        self._seen_groups: set[int] = set()
+        self._members: dict[int, list[Story]] = {}  # a group row's other sources, once expanded
 
     # -- loading ----------------------------------------------------------------------------------
     @property
@@ -85,6 +86,7 @@ class StoriesModel(QAbstractTableModel):
         self.beginResetModel()
         self._filter, self._snippets = flt, None
         self._stories, self._last, self._exhausted = [], None, False
+        self._groups, self._seen_groups, self._members = {}, set(), {}
         self._stories.extend(self._next_page())
         self.endResetModel()
 
@@ -93,6 +95,7 @@ class StoriesModel(QAbstractTableModel):
         self.beginResetModel()
         self._stories, self._last, self._exhausted = [h.story for h in hits], None, True
         self._snippets = {h.story.id: h.snippet for h in hits}
+        self._groups, self._seen_groups, self._members = {}, set(), {}
         self.endResetModel()
 
     @property
@@ -109,7 +112,21 @@ class StoriesModel(QAbstractTableModel):
             self._exhausted = True
         if page:
             self._last = page[-1][1]
-        return [story for story, _key in page]
+        return self._grouped([story for story, _key in page])
+
+    def _grouped(self, stories: list[Story]) -> list[Story]:
+        """The page with each same-story group shown once, at its newest listed story."""
+        groups = self._library.collection.groups_of([s.id for s in stories])
+        listed = []
+        for story in stories:
+            group = groups.get(story.id)
+            if group is not None and group[0] in self._seen_groups:
+                continue  # an older source of a group already listed: it is that row's child
+            if group is not None:
+                self._seen_groups.add(group[0])
+                self._groups[story.id] = group
+            listed.append(story)
+        return listed
 
     def canFetchMore(self, parent: Index = ROOT) -> bool:
         return not parent.isValid() and not self._exhausted
@@ -132,6 +149,28 @@ class StoriesModel(QAbstractTableModel):
     def story_at(self, row: int) -> Story | None:
         return self._stories[row] if 0 <= row < len(self._stories) else None
 
+    def story_of(self, index: Index) -> Story | None:
+        """The story of a row, a group's row or one of its sources."""
+        if not index.isValid():
+            return None
+        if index.internalId() == 0:
+            return self.story_at(index.row())
+        members = self._children(index.internalId() - 1)
+        return members[index.row()] if 0 <= index.row() < len(members) else None
+
+    def sources(self, row: int) -> int:
+        """How many feeds carry the story of a top-level row (1: it is not in a group)."""
+        story = self.story_at(row)
+        return self._groups[story.id][1] if story is not None and story.id in self._groups else 1
+
+    def _children(self, row: int) -> list[Story]:
+        story = self.story_at(row)
+        if story is None or story.id not in self._groups:
+            return []
+        if story.id not in self._members:
+            self._members[story.id] = self._library.collection.group_members(story.id)
+        return self._members[story.id]
+
     def row_of(self, story_id: int) -> int | None:
         return next((row for row, s in enumerate(self._stories) if s.id == story_id), None)
 
@@ -143,6 +182,15 @@ class StoriesModel(QAbstractTableModel):
         self._change(story_id, starred=starred)
 
     def set_read_many(self, story_ids: set[int], read: bool) -> None:
+        for parent_row, story in enumerate(self._stories):
+            members = self._members.get(story.id, [])
+            for row, member in enumerate(members):
+                if member.id in story_ids and member.read != read:
+                    members[row] = dataclasses.replace(member, read=read)
+                    parent = self.index(parent_row, 0)
+                    self.dataChanged.emit(
+                        self.index(row, 0, parent), self.index(row, self.columnCount() - 1, parent)
+                    )
         rows = [row for row, s in enumerate(self._stories) if s.id in story_ids and s.read != read]
         for row in rows:
             self._stories[row] = dataclasses.replace(self._stories[row], read=read)
@@ -170,17 +218,45 @@ class StoriesModel(QAbstractTableModel):
                 return None
             self.fetchMore()
 
-    # -- QAbstractTableModel ----------------------------------------------------------------------
+    # -- QAbstractItemModel -----------------------------------------------------------------------
+    def index(self, row: int, column: int, parent: Index = ROOT) -> QModelIndex:
+        if not self.hasIndex(row, column, parent):
+            return QModelIndex()
+        return self.createIndex(row, column, id=parent.row() + 1 if parent.isValid() else 0)
+
+    def parent(self, index: Index = ROOT) -> QModelIndex:  # type: ignore[override]
+        if not index.isValid() or index.internalId() == 0:
+            return QModelIndex()
+        return self.createIndex(index.internalId() - 1, 0, id=0)
+
     def rowCount(self, parent: Index = ROOT) -> int:
-        return 0 if parent.isValid() else len(self._stories)
+        if not parent.isValid():
+            return len(self._stories)
+        if parent.internalId() != 0 or parent.column() != 0:
+            return 0
+        return len(self._children(parent.row()))
+
+    def hasChildren(self, parent: Index = ROOT) -> bool:
+        if not parent.isValid():
+            return bool(self._stories)
+        return parent.internalId() == 0 and parent.column() == 0 and self.sources(parent.row()) > 1
 
     def columnCount(self, parent: Index = ROOT) -> int:
-        return 0 if parent.isValid() else len(SEARCH_HEADERS if self._snippets is not None else HEADERS)
+        return len(SEARCH_HEADERS if self._snippets is not None else HEADERS)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._stories):
+        story = self.story_of(index)
+        if story is None:
             return None
-        story = self._stories[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole and index.column() == FEED_COLUMN and index.internalId() == 0:
+            sources = self.sources(index.row())
+            return f"{sources} sources · {story.feed_title}" if sources > 1 else story.feed_title
+        if (
+            role == Qt.ItemDataRole.AccessibleTextRole
+            and index.internalId() == 0
+            and self.sources(index.row()) > 1
+        ):
+            return f"{spoken(story)}, one of {self.sources(index.row())} sources of this story"
         match role:
             case Qt.ItemDataRole.DisplayRole if index.column() == MATCH_COLUMN:
                 return self._snippet(story).replace(SNIPPET_MARKS[0], "").replace(SNIPPET_MARKS[1], "")
@@ -202,14 +278,21 @@ class StoriesModel(QAbstractTableModel):
         return (self._snippets or {}).get(story.id, "")
 
     def flags(self, index: Index) -> Qt.ItemFlag:
-        return STORY_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        grouped = (
+            index.internalId() == 0
+            and self.story_at(index.row()) is not None
+            and self.sources(index.row()) > 1
+        )
+        return GROUP_FLAGS if grouped else STORY_FLAGS
 
     def mimeTypes(self) -> list[str]:
         return [STORIES_MIME]
 
     def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
         """Dragged stories: their ids (dropped on a topic in the tree, they are filed there)."""
-        ids = sorted({story.id for i in indexes if (story := self.story_at(i.row())) is not None})
+        ids = sorted({story.id for i in indexes if (story := self.story_of(i)) is not None})
         data = QMimeData()
         data.setData(STORIES_MIME, QByteArray(json.dumps(ids).encode()))
         return data

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from tidings.core.errors import NotFoundError, UserInputError
 
@@ -172,3 +174,52 @@ def _changed(cur: sqlite3.Cursor, topic_id: int, *, select: bool = False) -> Non
 def _require_story(conn: sqlite3.Connection, story_id: int) -> None:
     if conn.execute("SELECT 1 FROM stories WHERE id = ?", (story_id,)).fetchone() is None:
         raise NotFoundError(f"There is no story {story_id}.")
+
+
+# -- same-story groups -----------------------------------------------------------------------------------
+def groups_of(conn: sqlite3.Connection, story_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """(group id, number of stories in the group) of those of `story_ids` in a group of two or more."""
+    if not story_ids:
+        return {}
+    rows = conn.execute(
+        "SELECT g.story_id, g.group_id, (SELECT count(*) FROM story_groups h WHERE h.group_id = g.group_id)"
+        " FROM story_groups g WHERE g.story_id IN (SELECT value FROM json_each(?))",
+        (json.dumps(story_ids),),
+    )
+    return {r[0]: (r[1], r[2]) for r in rows if r[2] > 1}
+
+
+def group_member_ids(conn: sqlite3.Connection, story_id: int) -> list[int]:
+    """The other stories of `story_id`'s group, newest first."""
+    rows = conn.execute(
+        "SELECT h.story_id FROM story_groups g JOIN story_groups h ON h.group_id = g.group_id"
+        " JOIN stories s ON s.id = h.story_id WHERE g.story_id = ? AND h.story_id != ?"
+        " ORDER BY s.sort_time DESC, s.id DESC",
+        (story_id, story_id),
+    )
+    return [r[0] for r in rows]
+
+
+def set_groups(conn: sqlite3.Connection, labels: dict[int, int]) -> None:
+    """Store story -> group id (replacing those stories' earlier groups)."""
+    conn.executemany(
+        "INSERT OR REPLACE INTO story_groups (story_id, group_id) VALUES (?, ?)", list(labels.items())
+    )
+
+
+def recent_for_grouping(conn: sqlite3.Connection, days: int) -> list[dict[str, object]]:
+    """The stories of the last `days`, in the order they arrived, as the grouping takes them."""
+    since = int(time.time()) - days * 86_400
+    rows = conn.execute(
+        "SELECT s.id, s.title, substr(s.text, 1, 2000), coalesce(s.published, s.added_at), s.feed_id FROM stories s"
+        " WHERE s.sort_time >= ? ORDER BY s.added_at, s.id",
+        (since,),
+    )
+    return [
+        {"id": r[0], "title": r[1] or "", "text": r[2] or "", "date": _day(r[3]), "source": f"feed-{r[4]}"}
+        for r in rows
+    ]
+
+
+def _day(seconds: int | None) -> str:
+    return datetime.fromtimestamp(seconds or 0, UTC).date().isoformat()

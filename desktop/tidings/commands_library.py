@@ -141,7 +141,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     with opened(args) as lib:
         if args.topic:
             topic_id = lib.collection.find_topic(args.topic)
-            ids, title = _all_ids(lib, StoryFilter(topic_id=topic_id)), args.topic
+            ids, title = lib.collection.story_ids(StoryFilter(topic_id=topic_id)), args.topic
         elif args.saved:
             ids, title = lib.collection.saved_ids(), "Saved stories"
         else:
@@ -154,14 +154,3 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise UserInputError(f"{args.output} cannot be written: {exc.strerror or exc}.") from exc
     print(f"Exported {len(ids)} stories to {args.output}.")
     return 0
-
-
-def _all_ids(lib: Library, flt: StoryFilter) -> list[int]:
-    ids: list[int] = []
-    after = None
-    while True:
-        page = lib.stories(flt, after=after, limit=500)
-        ids += [story.id for story, _key in page]
-        if len(page) < 500:
-            return list(reversed(ids))  # oldest first: a book reads in order
-        after = page[-1][1]

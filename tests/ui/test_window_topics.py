@@ -138,3 +138,33 @@ def test_saving_a_story_keeps_its_article_page_and_images_and_lists_it_under_sav
     window.feeds_view.setCurrentIndex(window.feeds_model.index_of(("saved", None)))
     assert window.stories_model.rowCount() == 1
     assert window.feeds_model.index_of(("saved", None)).siblingAtColumn(1).data() == "1"
+
+
+def test_export_a_topic_and_the_highlights_and_import_them_back(
+    qtbot: QtBot, library: Library, make_window: MakeWindow, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    feed = add_feed(library, "https://one.example/feed", "One")
+    story = add_story(
+        library, feed, 1, title="Harbour cranes", content="<p>The cranes arrived on Monday.</p>"
+    )
+    topic = library.collection.create_topic("Harbour")
+    library.collection.add_to_topic(topic, [story])
+    made = library.annotations.highlight(story, "arrived on Monday", note="At last")
+    window = make_window()
+    window.feeds_view.setCurrentIndex(window.feeds_model.index_of(("topic", topic)))
+    book = tmp_path / "harbour.epub"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(book), ""))
+    window.window_actions.export_stories.trigger()
+    qtbot.waitUntil(book.exists, timeout=10_000)
+    assert book.read_bytes()[30:58] == b"mimetypeapplication/epub+zip"
+    notes = tmp_path / "notes.jsonld"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(notes), ""))
+    window.window_actions.export_annotations.trigger()
+    qtbot.waitUntil(lambda: notes.exists() and notes.stat().st_size > 0, timeout=10_000)
+    library.annotations.delete(made.annotation.id)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(notes), ""))
+    window.window_actions.import_annotations.trigger()
+    qtbot.waitUntil(lambda: len(library.annotations.of_story(story)) == 1, timeout=10_000)
+    assert "Imported 1" in window.statusBar().currentMessage()

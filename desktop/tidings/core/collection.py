@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import UserInputError
 from .storage import articles as article_store
 from .storage import collection as store
 from .storage.collection import Topic
+from .storage.stories import StoryFilter
 
 if TYPE_CHECKING:
     from .export import ExportStory
@@ -116,6 +118,26 @@ class Collection:
         if fmt == "epub":
             return exporter.export_epub(stories, images, title=title)
         raise UserInputError(f"Stories are exported as html, md or epub, not “{fmt}”.")
+
+    def story_ids(self, flt: StoryFilter) -> list[int]:
+        """Every story matching `flt`, oldest first (a book reads in order)."""
+        ids: list[int] = []
+        after = None
+        while True:
+            page = self._library.stories(flt, after=after, limit=500)
+            ids += [story.id for story, _key in page]
+            if len(page) < 500:
+                return list(reversed(ids))
+            after = page[-1][1]
+
+    def export_file(self, path: Path, story_ids: list[int], fmt: str, *, title: str) -> Path:
+        """`export` written to `path` (a job: it reads images and writes a file)."""
+        data = self.export(story_ids, fmt, title=title)
+        try:
+            path.write_bytes(data)
+        except OSError as exc:
+            raise UserInputError(f"{path} cannot be written: {exc.strerror or exc}.") from exc
+        return path
 
     def _export_story(self, story_id: int) -> ExportStory:
         from .export import ExportStory

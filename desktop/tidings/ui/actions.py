@@ -41,6 +41,9 @@ class WindowActions:
     zoom_out: QAction
     zoom_reset: QAction
     save_story: QAction
+    export_stories: QAction
+    export_annotations: QAction
+    import_annotations: QAction
     add_to_topics: QAction
     new_topic: QAction
     rename_topic: QAction
@@ -87,6 +90,9 @@ def build_actions(parent: QWidget) -> WindowActions:
         zoom_out=a(parent, "Zoom &Out", Keys.ZoomOut, "Smaller text", None),
         zoom_reset=a(parent, "&Actual Size", "Ctrl+0", "Text at its normal size", None),
         save_story=a(parent, "Sa&ve for Offline", "Ctrl+S", "Keep it offline, for good", icon.SP_DialogSaveButton),
+        export_stories=a(parent, "E&xport Stories…", "Ctrl+E", "As HTML, Markdown or EPUB", None),
+        export_annotations=a(parent, "Export &Highlights…", "", "As Markdown or W3C JSON-LD", None),
+        import_annotations=a(parent, "Import Hi&ghlights…", "", "Highlights and notes from a W3C JSON-LD file", None),
         add_to_topics=a(parent, "Add to &Topics…", "Ctrl+T", "File the story in your topics", None),
         new_topic=a(parent, "&New Topic…", "Ctrl+Shift+T", "Start a topic of your own", None),
         rename_topic=a(parent, "&Rename Topic…", "", "Give the topic another name", None),

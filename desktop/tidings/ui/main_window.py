@@ -186,7 +186,8 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self, a: WindowActions) -> None:
         menus = (
-            ("&File", (a.add_feed, a.import_opml, a.export_opml, None, a.settings, None, a.quit)),
+            ("&File", (a.add_feed, a.import_opml, a.export_opml, None, a.export_stories, a.export_annotations,
+                       a.import_annotations, None, a.settings, None, a.quit)),
             ("&Edit", (a.undo, None, a.search, a.copy_link)),
             ("&View", (a.toggle_article, None, a.zoom_in, a.zoom_out, a.zoom_reset)),
             ("F&eeds", (a.refresh, a.refresh_feed, a.cancel_refresh, None, a.mark_feed_read, None,
@@ -263,6 +264,9 @@ class MainWindow(QMainWindow):
             a.save_story: self.topic_commands.on_toggle_saved, a.add_to_topics: self.topic_commands.on_add_to_topics,
             a.new_topic: self.topic_commands.on_new_topic, a.rename_topic: self.topic_commands.on_rename_topic,
             a.topic_color: self.topic_commands.on_topic_color, a.delete_topic: self.topic_commands.on_delete_topic,
+            a.export_stories: self.topic_commands.on_export_stories,
+            a.export_annotations: self.topic_commands.on_export_annotations,
+            a.import_annotations: self.topic_commands.on_import_annotations,
         }  # fmt: skip
         for action, handler in handlers.items():
             action.triggered.connect(handler)

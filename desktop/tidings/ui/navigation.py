@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QAbstractButton, QApplication
 from tidings.core.models import SearchHit
 from tidings.core.storage.stories import StoryFilter
 
+from .feeds_model import FILTER_ROLE
 from .stories_model import SNIPPET_MARKS
 from .text import plural
 
@@ -72,7 +73,9 @@ class Navigation(QObject):
 
     # -- search -------------------------------------------------------------------------------------
     @Slot(str, object)
-    def on_search_requested(self, query: str, flt: StoryFilter) -> None:
+    def on_search_requested(self, query: str, flt: StoryFilter | None) -> None:
+        if flt is None:  # "this list": the selection in the tree (a topic, a folder, a feed, Saved…)
+            flt = self._w.feeds_view.currentIndex().data(FILTER_ROLE) or StoryFilter()
         self._w._runner.submit(
             self._w._library.search, query, flt, limit=SEARCH_LIMIT, marks=SNIPPET_MARKS,
             on_done=functools.partial(self.on_search_done, query),

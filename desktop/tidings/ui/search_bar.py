@@ -75,7 +75,8 @@ class SearchBar(QWidget):
         self.field.selectAll()
 
     @property
-    def story_filter(self) -> StoryFilter:
+    def story_filter(self) -> StoryFilter | None:
+        """The scope chosen; None for "this list" (the caller knows which list that is)."""
         return FILTERS[max(0, self.scope.currentIndex())][1]
 
     @Slot()

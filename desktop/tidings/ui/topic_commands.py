@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Slot
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import (
     QColorDialog,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QInputDialog,
     QLabel,
     QLineEdit,
@@ -24,8 +26,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from tidings.core.annotating import ImportReport as AnnotationImport
+from tidings.core.errors import UserInputError
 from tidings.core.library import Library
 from tidings.core.storage.collection import Topic
+from tidings.core.storage.stories import StoryFilter
 from tidings.jobs.runner import JobFailure, JobRunner
 
 from .messages import show_error
@@ -35,6 +40,43 @@ if TYPE_CHECKING:
     from .main_window import MainWindow
 
 SUGGESTED = " (suggested)"
+EXPORT_FILTER = "HTML, images inside (*.html);;Markdown (*.md);;EPUB book (*.epub)"
+
+
+def _format(path: str, chosen: str) -> str:
+    for fmt in ("html", "md", "epub"):
+        if path.lower().endswith("." + fmt):
+            return fmt
+    return "epub" if "EPUB" in chosen else "md" if "Markdown" in chosen else "html"
+
+
+def _file_name(title: str) -> str:
+    stem = "".join(c if c.isalnum() or c in " -_" else " " for c in title).strip()[:60] or "stories"
+    return stem + ".html"
+
+
+def export_stories(
+    library: Library, path: Path, ids: list[int] | None, flt: StoryFilter | None, fmt: str, title: str
+) -> Path:
+    """A job: the stories (or every story of `flt`) exported to `path`."""
+    story_ids = ids if ids is not None else library.collection.story_ids(flt or StoryFilter())
+    return library.collection.export_file(path, story_ids, fmt, title=title)
+
+
+def export_annotations(library: Library, path: Path, fmt: str) -> Path:
+    try:
+        path.write_text(library.annotations.export(None, fmt), encoding="utf-8")
+    except OSError as exc:
+        raise UserInputError(f"{path} cannot be written: {exc.strerror or exc}.") from exc
+    return path
+
+
+def import_annotations(library: Library, path: Path) -> AnnotationImport:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UserInputError(f"{path} cannot be read: {exc.strerror or exc}.") from exc
+    return library.annotations.import_w3c(data)
 
 
 class FileDialog(QDialog):
@@ -226,6 +268,66 @@ class TopicCommands(QObject):
     def _saved(self, report: object) -> None:
         self._status(str(report), 8000)
         self._window.refresh_story_state()
+
+    # -- export and import ------------------------------------------------------------------------------
+    def export_target(self) -> tuple[list[int] | None, StoryFilter | None, str]:
+        """What Export Stories takes: the selected topic or Saved view whole, else the story being read."""
+        node = self._window.feeds_model.node(self._window.feeds_view.currentIndex())
+        if node is not None and node.key[0] in ("topic", "saved"):
+            return None, node.story_filter, node.title
+        story = self._window.current_story()
+        return ([story.id], None, story.title) if story is not None else ([], None, "")
+
+    @Slot()
+    def on_export_stories(self) -> None:
+        ids, flt, title = self.export_target()
+        if ids == []:
+            self._status("Select a story, a topic or Saved to export.")
+            return
+        path, chosen = QFileDialog.getSaveFileName(
+            self._window, "Export Stories", _file_name(title), EXPORT_FILTER
+        )
+        if not path:
+            return
+        fmt = _format(path, chosen)
+        self._status(f"Exporting {title}…", 0)
+        self._runner.submit(
+            export_stories, self._library, Path(path), ids, flt, fmt, title,
+            on_done=lambda p: self._status(f"Exported to {p}.", 8000), on_error=self.on_failed,
+        )  # fmt: skip
+
+    @Slot()
+    def on_export_annotations(self) -> None:
+        path, chosen = QFileDialog.getSaveFileName(
+            self._window,
+            "Export Highlights",
+            "highlights.md",
+            "Markdown (*.md);;W3C Web Annotation (*.jsonld *.json)",
+        )
+        if path:
+            fmt = "w3c" if path.endswith((".json", ".jsonld")) or "W3C" in chosen else "md"
+            self._runner.submit(
+                export_annotations, self._library, Path(path), fmt,
+                on_done=lambda p: self._status(f"Exported the highlights to {p}.", 8000), on_error=self.on_failed,
+            )  # fmt: skip
+
+    @Slot()
+    def on_import_annotations(self) -> None:
+        path, _chosen = QFileDialog.getOpenFileName(
+            self._window, "Import Highlights", "", "W3C Web Annotation (*.jsonld *.json);;All files (*)"
+        )
+        if path:
+            self._runner.submit(
+                import_annotations, self._library, Path(path), on_done=self.on_annotations_imported,
+                on_error=self.on_failed,
+            )  # fmt: skip
+
+    def on_annotations_imported(self, report: AnnotationImport) -> None:
+        missing = f"; {len(report.unmatched)} addresses match no story here" if report.unmatched else ""
+        self._status(
+            f"Imported {report.added} highlights and notes ({report.already} were here){missing}.", 10000
+        )
+        self._window.redisplay_story()
 
     # -- the tree's context menu for topics -------------------------------------------------------------
     def fill_tree_menu(self, menu: QMenu, key: tuple[str, object]) -> bool:

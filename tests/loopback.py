@@ -1,11 +1,17 @@
 """A loopback HTTP server for tests: scripted routes, a request log, and hostile behaviours
-(hanging, drip-feeding, endless bodies). Binds 127.0.0.1 only; never touches the internet."""
+(hanging, drip-feeding, endless bodies, compression bombs, redirect loops and redirects to loopback,
+401/410/429 with Retry-After, a reset mid-body, a lying Content-Length). Binds 127.0.0.1 only; never
+touches the internet. Every request is logged, whatever its method, before it is answered."""
 
 from __future__ import annotations
 
+import functools
 import gzip
+import socket
+import struct
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -49,6 +55,14 @@ class Handler(BaseHTTPRequestHandler):
         response = route(self)
         if response is not None:
             self.send(response)
+
+    def do_OTHER(self) -> None:
+        """Any other method is logged too (so a test sees it), and refused."""
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        self.server.log.append(Seen(self.command, self.path, headers, self.client_address[1]))
+        self.send(Response(405, b"", {"Allow": "GET"}))
+
+    do_HEAD = do_POST = do_PUT = do_DELETE = do_OPTIONS = do_PATCH = do_OTHER
 
     def send(self, response: Response) -> None:
         self.send_response(response.status)
@@ -187,6 +201,96 @@ class LoopbackServer(ThreadingHTTPServer):
                 return
 
         self.routes[path] = route
+
+    # -- scripted faults (issue 7) ------------------------------------------------------------
+    def paths(self) -> list[str]:
+        """Every path asked for, in order (the query left on)."""
+        return [s.path for s in self.log]
+
+    def bomb(self, path: str, size: int = 1 << 30, encoding: str = "gzip") -> None:
+        """A compression bomb: `size` bytes of zeros (1 GiB by default) sent as about size/1000 bytes of
+        gzip or deflate (Content-Encoding: `encoding`)."""
+        packed = zeros_compressed(size, encoding)
+        self.routes[path] = lambda h: Response(
+            200, packed, {"Content-Type": "application/rss+xml", "Content-Encoding": encoding}
+        )
+
+    def redirect_loop(self, *paths: str, status: int = 302) -> None:
+        """Each path redirects to the next, the last to the first: a loop that never ends."""
+        for here, there in zip(paths, (*paths[1:], paths[0]), strict=True):
+            self.redirect(here, there, status)
+
+    def redirect_to_loopback(
+        self, path: str, target: str = "/secret", host: str = "127.0.0.1", status: int = 302
+    ) -> str:
+        """Redirect `path` to `target` on this server written as `host` (127.0.0.1, [::ffff:127.0.0.1],
+        2130706433, 0x7f.1, ...); returns the Location sent."""
+        location = f"http://{host}:{self.server_address[1]}{target}"
+        self.redirect(path, location, status)
+        return location
+
+    def status(self, path: str, status: int, retry_after: str | None = None, **headers: str) -> None:
+        """An error answer: 401 (with a Basic challenge unless given), 410, 429 or 503 with Retry-After..."""
+        extra = dict(headers)
+        if retry_after is not None:
+            extra["Retry-After"] = retry_after
+        if status == 401:
+            extra.setdefault("WWW-Authenticate", 'Basic realm="tidings-test"')
+        self.routes[path] = lambda h: Response(status, b"", extra)
+
+    def reset_mid_body(self, path: str, body: bytes, after: int) -> None:
+        """Headers promising `body`, its first `after` bytes, then a TCP reset (RST)."""
+
+        def route(h: Handler) -> None:
+            h.send_response(200)
+            h.send_header("Content-Type", "application/rss+xml")
+            h.send_header("Content-Length", str(len(body)))
+            h.end_headers()
+            h.wfile.write(body[:after])
+            h.wfile.flush()
+            h.close_connection = True
+            h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            h.connection.close()
+
+        self.routes[path] = route
+
+    def wrong_length(self, path: str, body: bytes, declared: int) -> None:
+        """`body` sent under a Content-Length of `declared` (more or fewer bytes), then the connection closed."""
+
+        def route(h: Handler) -> None:
+            h.send_response(200)
+            h.send_header("Content-Type", "application/rss+xml")
+            h.send_header("Content-Length", str(declared))
+            h.end_headers()
+            h.wfile.write(body)
+            h.wfile.flush()
+            h.close_connection = True
+
+        self.routes[path] = route
+
+
+@functools.cache
+def zeros_compressed(size: int, encoding: str = "gzip", step: int = 1 << 20) -> bytes:
+    """`size` zeros compressed, built in milliseconds: after a full flush the compressor starts afresh, so
+    each `step` of zeros compresses to the same bytes, which are repeated instead of recomputed."""
+    wbits = {"gzip": 31, "deflate": 15}[encoding]
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = packer.compress(bytes(step)) + packer.flush(zlib.Z_FULL_FLUSH)
+    end = packer.flush(zlib.Z_FINISH)
+    count, rest = divmod(size, step)
+    assert rest == 0, "size must be a multiple of step"
+    if wbits == 31:
+        crc = 0
+        zero = bytes(step)
+        for _ in range(count):
+            crc = zlib.crc32(zero, crc)
+        head = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+        return head + block * count + end + struct.pack("<II", crc, size & 0xFFFFFFFF)
+    adler = 1
+    zero = bytes(step)
+    for _ in range(count):
+        adler = zlib.adler32(zero, adler)
+    return b"\x78\xda" + block * count + end + struct.pack(">I", adler)
 
 
 def read_data(*parts: str) -> bytes:

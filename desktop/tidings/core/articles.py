@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
+import json
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
@@ -99,15 +100,17 @@ class ArticleRun:
     async def _fetch_all(self, jobs: list[PageJob], pool: ParsePool) -> ArticleReport:
         outcomes: list[str] = []
         if jobs:
+            feeds = await self._write(functools.partial(feed_addresses, story_ids=[j.story_id for j in jobs]))
             async with Fetcher(self.policy) as fetcher:
-                outcomes = list(await asyncio.gather(*(self._one(fetcher, pool, job) for job in jobs)))
+                outcomes = list(await asyncio.gather(*(self._one(fetcher, pool, job, feeds) for job in jobs)))
         images = await self._images() if not self.cancel.is_set() else ImageReport()
         return _report(outcomes, images)
 
-    async def _one(self, fetcher: Fetcher, pool: ParsePool, job: PageJob) -> str:
+    async def _one(self, fetcher: Fetcher, pool: ParsePool, job: PageJob, feeds: dict[int, str]) -> str:
         if self.cancel.is_set():
             return CANCELLED
-        request = FetchRequest(job.url, job.etag, job.last_modified, accept=ACCEPT_PAGE)
+        feed_url = feeds.get(job.story_id, "")  # a link from the feed: private only on the feed's own site
+        request = FetchRequest(job.url, job.etag, job.last_modified, accept=ACCEPT_PAGE, linked_from=feed_url)
         try:
             result = await fetcher.fetch(request)
         except FetchError as exc:
@@ -145,8 +148,9 @@ class ArticleRun:
         report = ImageReport()
         if plan:
             policy = dataclasses.replace(self.policy, max_bytes=MAX_IMAGE_BYTES)
+            feeds = await self._write(functools.partial(feed_addresses, story_ids=[s for s, _ in plan]))
             async with Fetcher(policy) as fetcher:  # after the pages: the per-host bound still holds
-                report = await ImageRun(fetcher, self._write, self.cancel).run(plan)
+                report = await ImageRun(fetcher, self._write, self.cancel, feeds=feeds).run(plan)
         await self._write(image_store.collect_garbage)
         return report
 
@@ -154,9 +158,21 @@ class ArticleRun:
         return await asyncio.wrap_future(self.writer.submit(work))
 
 
+def feed_addresses(conn: sqlite3.Connection, story_ids: list[int]) -> dict[int, str]:
+    """The address of each story's feed: the site its links may be private on (netpolicy)."""
+    rows = conn.execute(
+        "SELECT s.id, f.url FROM stories s JOIN feeds f ON f.id = s.feed_id"
+        " WHERE s.id IN (SELECT value FROM json_each(?))",
+        (json.dumps(story_ids),),
+    )
+    return {r[0]: r[1] for r in rows}
+
+
 def _list_images(conn: sqlite3.Connection) -> None:
     for story_id, html, lead_image in image_store.unlisted(conn):
         image_store.set_list(conn, story_id, image_urls(html, lead_image))
+    for story_id, html, feed_image in image_store.unlisted_stories(conn):
+        image_store.set_story_list(conn, story_id, image_urls(html, feed_image))
 
 
 def _transient(exc: FetchError) -> bool:

@@ -9,6 +9,7 @@ from typing import Protocol
 from .errors import FetchError
 
 _STEP = 64 * 1024
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 class Decoder(Protocol):
@@ -48,12 +49,25 @@ class ZlibDecoder:
 
     def _drain(self, data: bytes) -> Iterator[bytes]:
         try:
-            chunk = self._obj.decompress(data, _STEP)
-            while chunk:
-                yield chunk
-                chunk = self._obj.decompress(self._obj.unconsumed_tail, _STEP)
+            while True:
+                chunk = self._obj.decompress(data, _STEP)
+                while chunk:
+                    yield chunk
+                    chunk = self._obj.decompress(self._obj.unconsumed_tail, _STEP)
+                data = self._next_member()
+                if not data:
+                    return
         except zlib.error as exc:
             raise FetchError(f"The server sent badly compressed data ({exc}).") from exc
+
+    def _next_member(self) -> bytes:
+        """gzip allows several members one after the other (RFC 1952), and decoders must read them all,
+        so a bomb cannot hide behind a small first member. Anything else after the end is ignored."""
+        rest = self._obj.unused_data if self._gzip and self._obj.eof else b""
+        if not rest or not GZIP_MAGIC.startswith(rest[:2]):
+            return b""
+        self._obj = zlib.decompressobj(zlib.MAX_WBITS | 32)
+        return rest
 
     def flush(self) -> bytes:
         return self._obj.flush() if not self._obj.eof else b""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import email.utils
-import functools
+import math
 import re
 import socket
 import ssl
@@ -25,7 +25,8 @@ from .credentials import same_site
 from .decode import decoder_for
 from .errors import FetchError, LoginNeededError
 from .models import FetchPolicy
-from .transport import H11Transport
+from .netpolicy import AddressGuard, Checked, may_start_private
+from .transport import ADDRESSES, H11Transport
 
 __all__ = ["FetchPolicy", "FetchRequest", "FetchResult", "Fetcher"]
 
@@ -37,6 +38,7 @@ ACCEPT_FEED = (
 PERMANENT = frozenset({301, 308})
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 MAX_CACHE_SECONDS = 24 * 3600
+SLOW_DOWN_SECONDS = 60.0  # a 429 without Retry-After: the host is left alone this long
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +49,9 @@ class FetchRequest:
     authorization: str | None = field(default=None, repr=False)  # an Authorization header value
     accept: str = ACCEPT_FEED
     decode: bool = True  # False: leave the body compressed (decoded later by `decode_body`, off this thread)
+    # None: the user gave this address (typed, imported, a feed's stored address), so it may be private.
+    # Else the user's address it was found at (a feed, a page): private only on that same site (netpolicy).
+    linked_from: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +87,8 @@ class Fetcher:
             read_timeout=self.policy.read_timeout,
             max_idle_per_origin=self.policy.per_host,
         )
+        self._guard = AddressGuard(self.policy.resolver)
+        self._resting: dict[str, tuple[float, int]] = {}  # host -> (monotonic time it may be asked, status)
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -90,12 +97,16 @@ class Fetcher:
         await self._transport.aclose()
 
     async def fetch(self, request: FetchRequest) -> FetchResult:
-        """GET `request.url`, following at most `max_redirects` redirects, within the deadline."""
+        """GET `request.url`, following at most `max_redirects` redirects, within the deadline.
+
+        Every hop is checked before any connection: http(s) only, and a private address only on a site the
+        user gave and never after a public one (netpolicy); raises FetchError (AddressRefused) otherwise."""
         url, permanent = _checked(request.url), True
+        private_ok = may_start_private(url, request.linked_from)
         started = time.monotonic()
-        for _hop in range(self.policy.max_redirects + 1):
+        for hop in range(self.policy.max_redirects + 1):
             try:
-                result = await self._hop(request, url, started)
+                result, public = await self._hop(request, url, started, private_ok, redirected=hop > 0)
             except LoginNeededError as exc:
                 elsewhere = _moved_away(request, url)
                 if elsewhere is None:
@@ -104,30 +115,82 @@ class Fetcher:
             if result.status not in REDIRECTS:
                 moved = url if permanent and url != request.url else None
                 return _with(result, moved_to=moved)
+            private_ok = private_ok and not public  # once public, a chain never goes private again
             permanent = permanent and result.status in PERMANENT
             url = _checked(_redirect_target(url, result))
         raise FetchError(f"The address redirected more than {self.policy.max_redirects} times.")
 
-    async def _hop(self, request: FetchRequest, url: str, started: float) -> FetchResult:
-        async with self._hosts[_host_key(url)], self._global:  # never hold a global slot while a host is busy
+    async def permits(self, request: FetchRequest) -> bool:
+        """Whether the network policy lets a fetch of `request` begin: resolves the name, connects to
+        nothing. A name that cannot be resolved is permitted (the fetch itself says what went wrong)."""
+        try:
+            url = _checked(request.url)
+            async with asyncio.timeout(self.policy.connect_timeout):
+                private_ok = may_start_private(url, request.linked_from)
+                await self._guard.check(url, private_ok=private_ok, redirected=False)
+        except FetchError:  # not http(s), or refused by the network policy
+            return False
+        except OSError:  # no such host, or a timeout
+            return True
+        return True
+
+    async def _hop(
+        self, request: FetchRequest, url: str, started: float, private_ok: bool, *, redirected: bool
+    ) -> tuple[FetchResult, bool]:
+        """One request within what is left of the deadline; the result, and whether the host is public."""
+        host = _host_key(url)
+        async with self._hosts[host], self._global:  # never hold a global slot while a host is busy
+            self._check_resting(url, host)
             remaining = self.policy.deadline - (time.monotonic() - started)
             if remaining <= 0:
                 raise _deadline_error(self.policy.deadline)
             try:
                 async with asyncio.timeout(remaining):
-                    return await self._get(request, url)
+                    checked = await self._resolve(url, private_ok, redirected)
+                    return await self._get(request, url, checked.addresses), checked.public
             except TimeoutError as exc:
                 raise _deadline_error(self.policy.deadline) from exc
             except httpx.HTTPError as exc:
                 raise FetchError(_describe(exc, url, self.policy)) from exc
+            except FetchError as exc:
+                self._rest_after(host, exc)
+                raise
 
-    async def _get(self, request: FetchRequest, url: str) -> FetchResult:
+    async def _resolve(self, url: str, private_ok: bool, redirected: bool) -> Checked:
+        try:
+            return await self._guard.check(url, private_ok=private_ok, redirected=redirected)
+        except TimeoutError:
+            raise
+        except OSError as exc:  # the name could not be resolved
+            raise FetchError(_connect_words(urlsplit(url).hostname or url, exc)) from exc
+
+    def _rest_after(self, host: str, exc: FetchError) -> None:
+        """After a 429 (or a 503 with Retry-After) the host is not asked again by this fetcher until the
+        time it gave: the other feeds and pages of that site fail at once, without a request."""
+        if exc.status == 429 or (exc.status == 503 and exc.retry_after is not None):
+            wait = exc.retry_after if exc.retry_after is not None else SLOW_DOWN_SECONDS
+            self._resting[host] = (time.monotonic() + wait, exc.status)
+
+    def _check_resting(self, url: str, host: str) -> None:
+        until, status = self._resting.get(host, (0.0, 0))
+        wait = until - time.monotonic()
+        if wait > 0:
+            raise FetchError(
+                f"{urlsplit(url).hostname} asked Tidings to wait (HTTP {status}); it is not asked again for "
+                f"{math.ceil(wait)} seconds.",
+                status=status,
+                retry_after=wait,
+            )
+
+    async def _get(self, request: FetchRequest, url: str, addresses: tuple[str, ...]) -> FetchResult:
         headers = _request_headers(request, same_url=url == request.url)
         if request.authorization and same_site(request.url, url):  # never sent to another site
             headers["Authorization"] = request.authorization
         # The transport directly, without httpx's client: we follow redirects, send no cookies and set
-        # the headers ourselves, and the client layer cost a quarter of a refresh's CPU.
-        r = await self._transport.handle_async_request(httpx.Request("GET", url, headers=headers))
+        # the headers ourselves, and the client layer cost a quarter of a refresh's CPU. It connects only
+        # to the addresses the network policy checked (no second DNS answer).
+        get = httpx.Request("GET", url, headers=headers, extensions={ADDRESSES: addresses})
+        r = await self._transport.handle_async_request(get)
         try:
             if r.status_code in REDIRECTS or r.status_code == 304:
                 await _drain(r)  # read to the end so the connection goes back to the pool
@@ -141,14 +204,6 @@ class Fetcher:
             return dataclasses.replace(_result(r, url, body), content_encoding=None)
         finally:
             await r.aclose()
-
-
-@functools.cache
-@functools.cache
-def _host_header(url: str) -> str:
-    parts = urlsplit(url)
-    host = f"[{parts.hostname}]" if parts.hostname and ":" in parts.hostname else (parts.hostname or "")
-    return f"{host}:{parts.port}" if parts.port else host
 
 
 def _ssl_context() -> ssl.SSLContext:
@@ -343,6 +398,8 @@ def _describe(exc: httpx.HTTPError, url: str, policy: FetchPolicy) -> str:
         return _connect_words(host, exc)
     if isinstance(exc, httpx.RemoteProtocolError):
         return f"{host} broke off the connection or answered with something that is not HTTP."
+    if isinstance(exc, httpx.ReadError):
+        return f"{host} broke off the connection before the download was complete."
     return f"The request to {host} failed: {exc.__class__.__name__}."
 
 

@@ -295,6 +295,7 @@ class ImageRun:
     fetcher: Fetcher  # made with a policy whose max_bytes is MAX_IMAGE_BYTES
     write: Write
     cancel: threading.Event = field(default_factory=threading.Event)
+    feeds: dict[int, str] = field(default_factory=dict)  # story id -> its feed's address (network policy)
     _fetches: dict[str, asyncio.Task[int | None]] = field(default_factory=dict)
 
     async def run(self, plan: list[tuple[int, list[str]]]) -> ImageReport:
@@ -312,13 +313,14 @@ class ImageRun:
                 return
             task = self._fetches.get(url)
             if task is None:
-                task = self._fetches[url] = asyncio.create_task(self._one(url))
+                task = self._fetches[url] = asyncio.create_task(self._one(url, self.feeds.get(story_id, "")))
             spent += await task or 0
 
-    async def _one(self, url: str) -> int | None:
-        """Fetch, check and store one image; its size, or None when it was refused or unreachable."""
+    async def _one(self, url: str, feed_url: str) -> int | None:
+        """Fetch, check and store one image; its size, or None when it was refused or unreachable. The
+        image is a link from the feed at `feed_url`: a private address only on that feed's site."""
         try:
-            result = await self.fetcher.fetch(FetchRequest(url, accept=ACCEPT_IMAGE))
+            result = await self.fetcher.fetch(FetchRequest(url, accept=ACCEPT_IMAGE, linked_from=feed_url))
             if result.not_modified:  # nothing was asked conditionally: a broken server
                 raise ImageRefused("The server answered “not modified” to a plain request.")
             picture = inspect(result.body, result.content_type)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .netpolicy import Resolver
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,3 +166,5 @@ class FetchPolicy:
     max_redirects: int = 5
     per_host: int = 2  # at once per host: polite
     total: int = 32  # at once overall
+    # looks host names up and says which answers are public (netpolicy); None: the system's DNS
+    resolver: Resolver | None = field(default=None, compare=False, repr=False)

@@ -35,6 +35,8 @@ Progress = Callable[[FeedOutcome, int, int], None]
 T = TypeVar("T")
 BACKOFF_BASE = 60
 BACKOFF_MAX = 6 * 3600
+GONE_SECONDS = 365 * 24 * 3600  # HTTP 410: left alone until the user refreshes the feed by hand
+GONE = " Tidings stopped checking it; refresh the feed by hand to try again, or unsubscribe."
 PROCESS_POOL_MIN_FEEDS = 8
 IN_FLIGHT_PARSES = 16  # feeds being parsed or waiting for the writer at once
 SUCCESS_BATCH = 100  # unchanged feeds' bookkeeping, written together
@@ -215,6 +217,8 @@ class RefreshRun:
         self, state: FeedState, message: str, status: int | None, retry: float | None
     ) -> FeedOutcome:
         delay = retry if retry is not None else min(BACKOFF_BASE * 2**state.error_count, BACKOFF_MAX)
+        if status == 410:  # gone for good, the site says: stop asking (a refresh by hand still asks)
+            delay, message = GONE_SECONDS, message + GONE
         next_check = int(time.time() + delay)
         await self._write(
             lambda conn: feed_store.record_error(conn, state.id, message, next_check=next_check)

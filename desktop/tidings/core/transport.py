@@ -5,6 +5,11 @@ httpx's default transport (httpcore on anyio) costs about 1.2 ms of CPU per requ
 protocol work with h11 (the parser httpcore itself uses) for about a quarter of the cost. It only speaks
 HTTP/1.1, which is what feeds are served over; everything above it (auth, redirects we follow ourselves,
 headers, streaming) stays httpx.
+
+A request may carry the IP addresses to connect to (the `ADDRESSES` extension, set by the fetcher after the
+network policy checked them): the transport then connects to those and to nothing else, and reuses a
+kept-alive connection only when its peer is one of them. It never asks DNS again, so a name cannot resolve
+to one address for the check and to another for the connection (DNS rebinding).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import h11
 import httpx
 
 Origin = tuple[str, str, int]
+ADDRESSES = "tidings.addresses"  # request extension: tuple of IP address strings, in the order to try
 _READ = 64 * 1024
 
 
@@ -37,13 +43,14 @@ class H11Transport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         origin = _origin(request.url)
-        conn = self._take_idle(origin)
+        addresses: tuple[str, ...] | None = request.extensions.get(ADDRESSES)
+        conn = self._take_idle(origin, addresses)
         if conn is not None:
             try:  # a kept-alive connection the server closed meanwhile: try once more on a new one
                 return await self._exchange(conn, request)
             except _StaleConnection:
                 pass
-        return await self._exchange(await self._connect(origin), request)
+        return await self._exchange(await self._connect(origin, addresses), request)
 
     async def _exchange(self, conn: _Connection, request: httpx.Request) -> httpx.Response:
         try:
@@ -59,11 +66,11 @@ class H11Transport(httpx.AsyncBaseTransport):
             extensions={"http_version": b"HTTP/1.1", "reason_phrase": head.reason},
         )
 
-    def _take_idle(self, origin: Origin) -> _Connection | None:
+    def _take_idle(self, origin: Origin, addresses: tuple[str, ...] | None) -> _Connection | None:
         pool = self._idle.get(origin)
         while pool:
             conn = pool.pop()
-            if conn.usable():
+            if conn.usable() and (addresses is None or conn.address in addresses):
                 return conn
             conn.close()
         return None
@@ -75,28 +82,47 @@ class H11Transport(httpx.AsyncBaseTransport):
         else:
             conn.close()
 
-    async def _connect(self, origin: Origin) -> _Connection:
-        scheme, host, port = origin
+    async def _connect(self, origin: Origin, addresses: tuple[str, ...] | None) -> _Connection:
+        """A new connection to `addresses` in turn (the host name itself when None), TLS checked against
+        the host name."""
+        scheme, host, _port = origin
         context = None
         if scheme == "https":
             # made on first use: loading the CA bundle costs ~70 ms of CPU, and most feeds are one host of many
             context = self._ssl() if self._ssl else ssl.create_default_context()
         try:
             async with asyncio.timeout(self._connect_timeout):
-                reader, writer = await asyncio.open_connection(
-                    host, port, ssl=context, server_hostname=host if context else None, limit=_READ
-                )
+                return await self._open(origin, (host,) if addresses is None else addresses, context)
         except TimeoutError as exc:
             raise httpx.ConnectTimeout(f"connecting to {host} timed out") from exc
         except OSError as exc:
             raise httpx.ConnectError(str(exc) or type(exc).__name__) from exc
-        return _Connection(origin, reader, writer)
+
+    async def _open(
+        self, origin: Origin, addresses: tuple[str, ...], context: ssl.SSLContext | None
+    ) -> _Connection:
+        _scheme, host, port = origin
+        failure: OSError | None = None
+        for address in addresses:
+            try:
+                reader, writer = await asyncio.open_connection(
+                    address, port, ssl=context, server_hostname=host if context else None, limit=_READ
+                )
+            except ssl.SSLError:
+                raise  # the site's certificate or TLS, not this address: trying another would not help
+            except OSError as exc:
+                failure = exc
+                continue
+            return _Connection(origin, reader, writer, address)
+        raise failure or OSError("no address to connect to")
 
     async def aclose(self) -> None:
-        for pool in self._idle.values():
-            for conn in pool:
-                conn.close()
+        idle = [conn for pool in self._idle.values() for conn in pool]
         self._idle.clear()
+        for conn in idle:  # idle: nothing to flush. A TLS close would wait for the peer; an abort does not
+            conn.writer.transport.abort()
+        if idle:
+            await asyncio.sleep(0)  # the sockets close on this turn of the loop, not after it has ended
 
 
 class _StaleConnection(Exception):
@@ -104,8 +130,11 @@ class _StaleConnection(Exception):
 
 
 class _Connection:
-    def __init__(self, origin: Origin, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+    def __init__(
+        self, origin: Origin, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, address: str
+    ):
         self.origin = origin
+        self.address = address  # the peer this connection was opened to
         self.reader = reader
         self.writer = writer
         self.h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=64 * 1024)
@@ -123,7 +152,7 @@ class _Connection:
         try:
             self.writer.write(data)
             event = await self.next_event(read_timeout)
-        except (ConnectionError, httpx.RemoteProtocolError) as exc:
+        except (ConnectionError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
             if reused:
                 raise _StaleConnection() from exc
             raise httpx.RemoteProtocolError(f"the connection broke: {exc}") from exc
@@ -147,11 +176,15 @@ class _Connection:
                 data = await self.reader.read(_READ)
         except TimeoutError as exc:
             raise httpx.ReadTimeout("the server stopped sending data") from exc
+        except OSError as exc:  # reset by the peer, mid-answer or mid-body
+            raise httpx.ReadError(f"the connection broke: {exc}") from exc
         if not data and self.h11.their_state is h11.SEND_RESPONSE:
             raise httpx.RemoteProtocolError("the server closed the connection without answering")
         return data
 
     def reusable(self) -> bool:
+        if self.h11.trailing_data[0]:  # bytes past the end of the answer: never read them as the next one
+            return False
         if self.h11.our_state is h11.DONE and self.h11.their_state is h11.DONE:
             self.h11.start_next_cycle()
             return True

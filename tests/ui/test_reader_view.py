@@ -182,3 +182,15 @@ def test_a_stored_image_is_shown_and_a_wide_one_fits_the_column(qtbot: QtBot) ->
         QTextDocument.ResourceType.ImageResource, QUrl("https://img.example/gone.jpg")
     )
     assert isinstance(other, QImage) and other.width() == 1
+
+
+def test_very_long_text_is_split_into_paragraphs_and_a_huge_body_is_cut_with_a_note() -> None:
+    from tidings.ui.reader_view import MAX_BODY_CHARS, bounded
+
+    run = "<p>" + "word " * 5000 + "</p>"
+    split = bounded(run)
+    assert split.count("<p>") > 3 and split.replace("</p><p>", " ").split() == run.split()
+    huge = "<p>" + "x " * (MAX_BODY_CHARS // 2 + 10) + "</p>"
+    cut = bounded(huge)
+    assert len(cut) < MAX_BODY_CHARS + 1000 and "too long to show whole" in cut
+    assert bounded("<p>short</p>") == "<p>short</p>"

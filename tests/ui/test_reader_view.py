@@ -190,7 +190,7 @@ def test_very_long_text_is_split_into_paragraphs_and_a_huge_body_is_cut_with_a_n
     run = "<p>" + "word " * 5000 + "</p>"
     split = bounded(run)
     assert split.count("<p>") > 3 and split.replace("</p><p>", " ").split() == run.split()
-    huge = "<p>" + "x " * (MAX_BODY_CHARS // 2 + 10) + "</p>"
+    huge = "<p>" + "x " * MAX_BODY_CHARS + "</p>"
     cut = bounded(huge)
     assert len(cut) < MAX_BODY_CHARS * 1.01 < len(huge) and "too long to show whole" in cut
     assert bounded("<p>short</p>") == "<p>short</p>"

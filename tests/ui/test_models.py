@@ -11,7 +11,7 @@ from tests.ui.stock import add_feed, add_stories
 from tidings.core.library import Library
 from tidings.core.storage.stories import StoryFilter
 from tidings.ui.feeds_model import FEED_ID_ROLE, FILTER_ROLE, FeedsModel
-from tidings.ui.stories_model import UNREAD_MARK, StoriesModel
+from tidings.ui.stories_model import PAGE_SIZE, UNREAD_MARK, StoriesModel
 
 pytestmark = pytest.mark.usefixtures("qapp")  # fonts and icons need the application
 
@@ -95,12 +95,12 @@ def test_stories_load_a_page_then_the_rest_page_by_page(library: Library) -> Non
     add_stories(library, feed, 1000)
     model = StoriesModel(library)
     model.set_filter(StoryFilter())
-    assert model.rowCount() == 200 and model.canFetchMore(QModelIndex())
+    assert model.rowCount() == PAGE_SIZE and model.canFetchMore(QModelIndex())
     pages = 1
     while model.canFetchMore(QModelIndex()):
         model.fetchMore(QModelIndex())
         pages += 1
-    assert model.rowCount() == 1000 and pages <= 6
+    assert model.rowCount() == 1000 and pages == 1000 // PAGE_SIZE + (1000 % PAGE_SIZE == 0)
     titles = [model.story_at(r).title for r in range(1000)]  # type: ignore[union-attr]
     assert titles[0] == "Story 999 of feed 1" and titles[-1] == "Story 0 of feed 1"
     assert len(set(titles)) == 1000  # keyset pages: no row twice, none skipped

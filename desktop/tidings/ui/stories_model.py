@@ -32,7 +32,7 @@ from .text import UNTITLED, as_rich_text, format_time
 Index = QModelIndex | QPersistentModelIndex
 ROOT = QModelIndex()
 
-PAGE_SIZE = 200
+PAGE_SIZE = 100  # a screenful and more: the view asks for the next page as it scrolls
 STORY_ID_ROLE = Qt.ItemDataRole.UserRole
 SNIPPET_ROLE = Qt.ItemDataRole.UserRole + 1
 STORIES_MIME = "application/x-tidings-story-ids"
@@ -45,6 +45,17 @@ STARRED_MARK = "★ "
 LONG_TIME = "%A %d %B %Y, %H:%M %Z"
 # Computed once: a view asks for the flags of every cell it paints, and OR-ing Python enum flags on each call
 # made the list about 10% slower to paint.
+HANDLED_ROLES = frozenset(
+    int(r)
+    for r in (
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.FontRole,
+        Qt.ItemDataRole.ToolTipRole,
+        Qt.ItemDataRole.AccessibleTextRole,
+        Qt.ItemDataRole.UserRole,
+        Qt.ItemDataRole.UserRole + 1,  # SNIPPET_ROLE
+    )
+)
 GROUP_FLAGS = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsDragEnabled
 STORY_FLAGS = GROUP_FLAGS | Qt.ItemFlag.ItemNeverHasChildren
 
@@ -154,7 +165,8 @@ class StoriesModel(QAbstractItemModel):
         if not index.isValid():
             return None
         if index.internalId() == 0:
-            return self.story_at(index.row())
+            row = index.row()
+            return self._stories[row] if row < len(self._stories) else None
         members = self._children(index.internalId() - 1)
         return members[index.row()] if 0 <= index.row() < len(members) else None
 
@@ -220,9 +232,14 @@ class StoriesModel(QAbstractItemModel):
 
     # -- QAbstractItemModel -----------------------------------------------------------------------
     def index(self, row: int, column: int, parent: Index = ROOT) -> QModelIndex:
-        if not self.hasIndex(row, column, parent):
+        # bounds checked here rather than by hasIndex(): a view asks for thousands of indexes a paint
+        if row < 0 or not 0 <= column < self.columnCount():
             return QModelIndex()
-        return self.createIndex(row, column, id=parent.row() + 1 if parent.isValid() else 0)
+        if not parent.isValid():
+            return self.createIndex(row, column, id=0) if row < len(self._stories) else QModelIndex()
+        if parent.internalId() != 0 or row >= len(self._children(parent.row())):
+            return QModelIndex()
+        return self.createIndex(row, column, id=parent.row() + 1)
 
     def parent(self, index: Index = ROOT) -> QModelIndex:  # type: ignore[override]
         if not index.isValid() or index.internalId() == 0:
@@ -245,6 +262,8 @@ class StoriesModel(QAbstractItemModel):
         return len(SEARCH_HEADERS if self._snippets is not None else HEADERS)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role not in HANDLED_ROLES:  # a view asks each cell for a dozen roles; most have no answer here
+            return None
         story = self.story_of(index)
         if story is None:
             return None
@@ -280,12 +299,9 @@ class StoriesModel(QAbstractItemModel):
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        grouped = (
-            index.internalId() == 0
-            and self.story_at(index.row()) is not None
-            and self.sources(index.row()) > 1
-        )
-        return GROUP_FLAGS if grouped else STORY_FLAGS
+        if not self._groups or index.internalId() != 0:  # the common case, answered at once
+            return STORY_FLAGS
+        return GROUP_FLAGS if self.sources(index.row()) > 1 else STORY_FLAGS
 
     def mimeTypes(self) -> list[str]:
         return [STORIES_MIME]

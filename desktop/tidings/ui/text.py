@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 from datetime import datetime
 
@@ -14,8 +15,9 @@ def as_rich_text(text: str) -> str:
     return "<p>" + html.escape(text).replace("\n", "<br>") + "</p>"
 
 
+@functools.lru_cache(maxsize=4096)
 def format_time(when: datetime | None) -> str:
-    """A story's time in the local zone, sortable and short."""
+    """A story's time in the local zone, sortable and short (cached: a list paints each date many times)."""
     return when.astimezone().strftime("%Y-%m-%d %H:%M") if when else ""
 
 

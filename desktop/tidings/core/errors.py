@@ -27,6 +27,15 @@ class StoreBusyError(StoreError):
     """Another Tidings process holds the store for writing."""
 
 
+class StoreCorruptError(StoreError):
+    """The store file is damaged or is not a database. Tidings leaves it exactly as it is (never writes to,
+    replaces or deletes it) and says, in the message, which file it is and what to do."""
+
+    def __init__(self, message: str, path: str | None = None):
+        super().__init__(message)
+        self.path = path
+
+
 class FetchError(TidingsError):
     """A network failure for one address: connect, timeout, HTTP status, size..."""
 

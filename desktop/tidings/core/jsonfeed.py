@@ -14,6 +14,7 @@ from tidings.core.drafts import NO_IMAGE, EntryDraft, FeedDraft
 from tidings.core.errors import FeedParseError
 
 VERSION_PREFIX = "https://jsonfeed.org/version/"
+MAX_JSON_FEED_BYTES = 50 * 1024 * 1024  # json.loads holds it all at once, several times its size
 _FORMATS = {"1": "json10", "1.0": "json10", "1.1": "json11"}
 _NOT_A_FEED = "This address returned JSON, but not a JSON Feed."
 
@@ -39,6 +40,8 @@ def read_json_feed(body: bytes) -> FeedDraft:
 
 
 def _load(body: bytes) -> dict[str, Any]:
+    if len(body) > MAX_JSON_FEED_BYTES:  # a download is capped lower (FetchPolicy.max_bytes): a backstop
+        raise FeedParseError(f"This JSON Feed is too large to read (over {MAX_JSON_FEED_BYTES // 2**20} MB).")
     try:
         data = json.loads(body)
     except RecursionError as exc:

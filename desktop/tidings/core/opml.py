@@ -61,10 +61,12 @@ def parse_opml(data: bytes) -> OPMLDocument:
 
 
 def _parse_xml(data: bytes) -> Any:
+    if len(data) > MAX_OPML_BYTES:  # first: refused at once, before anything copies or reads the bytes
+        raise OPMLError(
+            f"This file is too large to be an OPML subscription list (over {MAX_OPML_BYTES // 2**20} MB)."
+        )
     if not data.strip():
         raise OPMLError("This file is empty: there is no subscription list in it.")
-    if len(data) > MAX_OPML_BYTES:
-        raise OPMLError("This file is too large to be an OPML subscription list.")
     try:
         root = etree.fromstring(data, safe_parser(recover=False))
     except etree.XMLSyntaxError:

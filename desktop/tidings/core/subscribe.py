@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
+import re
 import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from . import discover as discovery
 from . import opml
@@ -17,6 +19,7 @@ from .fetch import Fetcher, FetchPolicy, FetchRequest, FetchResult
 from .models import Feed, FeedLink, OPMLDocument, Outline
 from .refresh import body_hash, parse_job, store_feed
 from .storage import feeds as feed_store
+from .textclean import clean_line, clean_url
 from .update import PreparedFeed
 
 if TYPE_CHECKING:
@@ -32,44 +35,82 @@ class ChoiceNeeded(UserInputError):
         self.links = links
 
 
+_OTHER_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:(?!\d)")  # javascript:, data:, mailto:; not host:port
+
+
 def normalize(url: str) -> str:
-    url = url.strip()
+    """An http(s) address from what a person typed or an OPML file holds: `https://` is put before a bare
+    host name; any other scheme (file:, javascript:, data:, feed:...) and an address naming no site are
+    refused in words (an OPML import reports them a line each)."""
+    url = clean_url(url) or ""
     if not url:
         raise UserInputError("Give the address of a feed or a website.")
     if "://" not in url:
+        if _OTHER_SCHEME.match(url):
+            raise UserInputError(_not_web(url))
         url = "https://" + url.lstrip("/")
     if not url.lower().startswith(("http://", "https://")):
-        raise UserInputError(f"Tidings subscribes to web addresses (http or https), not “{redact(url)}”.")
+        raise UserInputError(_not_web(url))
+    try:
+        parts = urlsplit(url)
+        host, _port = parts.hostname, parts.port
+    except ValueError:
+        host = None
+    if not host:
+        raise UserInputError(f"“{_shown(url)}” is not a web address: it names no site.")
     return url
+
+
+def _not_web(url: str) -> str:
+    return f"Tidings subscribes to web addresses (http or https), not “{_shown(url)}”."
+
+
+def _shown(url: str) -> str:
+    url = redact(url)
+    return url if len(url) <= 200 else url[:199] + "…"
 
 
 async def discover(url: str, policy: FetchPolicy) -> list[FeedLink]:
     """Feeds offered at `url`: [url] itself when it is a feed, else the page's links, else the usual paths."""
     async with Fetcher(policy) as fetcher:
-        links, _ = await _discover(fetcher, normalize(url))
+        links, _, _ = await _discover(fetcher, normalize(url))
     return links
 
 
-async def _discover(fetcher: Fetcher, url: str) -> tuple[list[FeedLink], FetchResult | None]:
+async def _discover(fetcher: Fetcher, url: str) -> tuple[list[FeedLink], FetchResult | None, str]:
+    """The feeds at `url`, the feed itself when it is one, and the page the links were found on.
+
+    Links on the page are the page's, not the user's: one the network policy would not follow from there
+    (a private address on another site) is not offered, so it cannot come back as an address "typed"."""
     first = await fetcher.fetch(FetchRequest(url))
     if discovery.looks_like_feed(first.body, first.content_type):
-        return [FeedLink(first.url, "", first.content_type or "")], first
-    links = discovery.discover_links(first.body, first.url)
+        return [FeedLink(first.url, "", first.content_type or "")], first, first.url
+    found_links = discovery.discover_links(first.body, first.url)
+    links = [link for link in found_links if await fetcher.permits(_linked(link.url, first.url))]
     if links:
-        return links, None
+        return links, None, first.url
     for candidate in discovery.candidate_paths(first.url):
-        found = await _probe(fetcher, candidate)
+        found = await _probe(fetcher, _linked(candidate, first.url))
         if found:
-            return [FeedLink(found.url, "", found.content_type or "")], found
+            return [FeedLink(found.url, "", found.content_type or "")], found, first.url
+    if found_links:
+        raise DiscoveryError(
+            f"{url} links only to feeds at private or local network addresses, which Tidings does not "
+            "follow from a page; type the feed's address yourself if you trust it."
+        )
     raise DiscoveryError(
         f"No feed was found at {url}: the page links to none, and none of the usual addresses "
         "(/feed, /rss.xml, /atom.xml, …) answered with one."
     )
 
 
-async def _probe(fetcher: Fetcher, url: str) -> FetchResult | None:
+def _linked(url: str, page: str) -> FetchRequest:
+    return FetchRequest(url, linked_from=page)
+
+
+async def _probe(fetcher: Fetcher, request: FetchRequest) -> FetchResult | None:
     try:
-        result = await fetcher.fetch(FetchRequest(url))
+        result = await fetcher.fetch(request)
     except FetchError:
         return None
     return result if discovery.looks_like_feed(result.body, result.content_type) else None
@@ -105,9 +146,9 @@ async def _resolve(
                 _request(FeedState(0, url, None, None, None, None, 0, secret.kind), secret)
             )
         else:
-            links, result = await _discover(fetcher, url)
+            links, result, page = await _discover(fetcher, url)
             if result is None:
-                result = await fetcher.fetch(FetchRequest(_choose(url, links, pick).url))
+                result = await fetcher.fetch(_linked(_choose(url, links, pick).url, page))
     if result is None:  # every branch above sets it; this keeps the type checker honest
         raise DiscoveryError(f"No feed was found at {url}.")
     prepared = await asyncio.get_running_loop().run_in_executor(
@@ -196,7 +237,7 @@ def _plan(
     try:
         clean, secret = split_userinfo(normalize(outline.xml_url or ""))
     except (UserInputError, ValueError) as exc:
-        errors.append(f"Skipped “{outline.text}”: {exc}")
+        errors.append(f"Skipped “{clean_line(outline.text)[:200]}”: {exc}")  # the file's words, one line
         return None
     if secret:
         secrets[clean] = secret

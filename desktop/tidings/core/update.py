@@ -10,7 +10,8 @@ from datetime import datetime
 from typing import NamedTuple
 
 from .models import ParsedEntry, ParsedFeed
-from .sanitize import clean_line, search_text
+from .sanitize import search_text
+from .textclean import clean_html, clean_line, clean_text, clean_url
 
 MAX_TITLE = 1_000
 MAX_FIELD = 2 * 1024 * 1024
@@ -57,9 +58,9 @@ def prepare(feed: ParsedFeed) -> PreparedFeed:
             rows.append(to_row(uid, entry))
     return PreparedFeed(
         title=clean_line(feed.title)[:MAX_TITLE],
-        site_url=feed.site_url,
+        site_url=clean_url(feed.site_url),
         description=clean_line(feed.description)[:MAX_TITLE],
-        icon_url=feed.icon_url,
+        icon_url=clean_url(feed.icon_url),
         rows=tuple(rows),
         parser=feed.parser,
         warnings=feed.warnings,
@@ -89,22 +90,27 @@ def _uid(entry: ParsedEntry, *, trust_guid: bool) -> str:
 
 
 def to_row(uid: str, entry: ParsedEntry) -> StoryRow:
-    summary = entry.summary_html[:MAX_FIELD]
-    content = entry.content_html[:MAX_FIELD]
+    """The stored form of an entry: the one place parsed text becomes rows, so cleaned here (`textclean`):
+    no control characters anywhere, no bidi controls in plain text. The uid is left as it is: it is an
+    identity, never shown, and changing it would duplicate stories stored before."""
+    summary = clean_html(entry.summary_html[:MAX_FIELD])
+    content = clean_html(entry.content_html[:MAX_FIELD])
     title = clean_line(entry.title)[:MAX_TITLE]
+    author = clean_line(entry.author or "")[:MAX_TITLE] or None
+    link = clean_url(entry.link)
     published = _seconds(entry.published) or _seconds(entry.updated)
     return StoryRow(
         uid=uid,
-        url=entry.link,
+        url=link,
         title=title,
-        author=clean_line(entry.author)[:MAX_TITLE] if entry.author else None,
+        author=author,
         summary=summary,
         content=content,
-        text=search_text(content or summary),
-        image_url=entry.image_url,
+        text=clean_text(search_text(content or summary)),
+        image_url=clean_url(entry.image_url),
         published=published,
         updated=_seconds(entry.updated),
-        content_hash=_digest(title, entry.link or "", summary, content, str(published), entry.author or ""),
+        content_hash=_digest(title, link or "", summary, content, str(published), author or ""),
     )
 
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from tidings.core.errors import NotFoundError, UserInputError
 from tidings.core.models import Feed, FeedError, Folder
+from tidings.core.textclean import clean_line, clean_url
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +37,8 @@ Attrs = tuple[tuple[str, str], ...]
 
 def folder_path(name: str | None) -> list[str]:
     """A folder path from what a person wrote: "News / World" is World inside News."""
-    return [" ".join(part.split()) for part in (name or "").split(FOLDER_SEPARATOR) if part.strip()]
+    parts = (clean_line(part) for part in (name or "").split(FOLDER_SEPARATOR))
+    return [part for part in parts if part]
 
 
 def folder_id(conn: sqlite3.Connection, name: str | None, levels: list[Attrs] | None = None) -> int | None:
@@ -142,9 +144,9 @@ def add_feed(
         " VALUES (?, ?, ?, ?, ?, (SELECT coalesce(max(position), 0) + 1 FROM feeds), ?, ?, ?)",
         (
             url,
-            title,
-            user_title or None,
-            site_url,
+            clean_line(title),  # feed titles are cleaned here, as they are stored (see core.textclean)
+            clean_line(user_title or "") or None,
+            clean_url(site_url),
             folder_id(conn, folder, folder_attrs),
             int(time.time()),
             _attrs_json(opml_attrs),
@@ -221,7 +223,7 @@ def _feed(r: sqlite3.Row) -> Feed:
 
 
 def rename_feed(conn: sqlite3.Connection, feed_id: int, title: str) -> None:
-    title = " ".join(title.split())
+    title = clean_line(title)
     _touch(conn.execute("UPDATE feeds SET user_title = ? WHERE id = ?", (title or None, feed_id)), feed_id)
 
 
@@ -298,7 +300,7 @@ def record_metadata(
     conn.execute(
         "UPDATE feeds SET title = coalesce(nullif(?, ''), title), site_url = coalesce(?, site_url),"
         " description = ?, icon_url = coalesce(?, icon_url) WHERE id = ?",
-        (title, site_url, description, icon_url, feed_id),
+        (clean_line(title), clean_url(site_url), clean_line(description), clean_url(icon_url), feed_id),
     )
 
 
@@ -307,7 +309,7 @@ def record_error(conn: sqlite3.Connection, feed_id: int, message: str, *, next_c
     conn.execute(
         "UPDATE feeds SET last_checked = ?, error_message = ?, error_at = ?, error_count = error_count + 1,"
         " next_check = ? WHERE id = ?",
-        (now, message, now, next_check, feed_id),
+        (now, clean_line(message), now, next_check, feed_id),  # may quote a server's words
     )
 
 

@@ -1,9 +1,20 @@
-"""The schema as numbered migrations. Never edit a released migration: add the next number."""
+"""The schema as numbered migrations, and the copy of the store made before migrating it.
+
+Never edit a released migration: add the next number.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import glob
+import os
+import re
 import sqlite3
+import sys
 from collections.abc import Callable
+from pathlib import Path
+
+from tidings.core.errors import StoreError
 
 _V1 = """
 CREATE TABLE folders (
@@ -255,3 +266,81 @@ MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     5: _script(TOMBSTONES),  # stories purged by retention stay purged
     6: _script(_V6),  # images of the feed's own text
 }
+
+
+# -- the copy made before migrating -------------------------------------------------------------------
+BACKUPS_KEPT = 2  # the copies before the last two upgrades; older ones are deleted
+_BACKUP = re.compile(r"\.before-v(\d+)\.bak$")
+
+
+def backup_path(db: Path, before: int) -> Path:
+    """Where the copy of `db` made before migrating it to schema `before` goes."""
+    return db.with_name(f"{db.name}.before-v{before}.bak")
+
+
+def backups(db: Path) -> list[Path]:
+    """The copies made before migrations, newest schema first."""
+    found = []
+    for path in db.parent.glob(glob.escape(db.name) + ".before-v*.bak"):
+        match = _BACKUP.search(path.name)
+        if match:
+            found.append((int(match.group(1)), path))
+    return [path for _, path in sorted(found, reverse=True)]
+
+
+def back_up(db: Path, *, before: int) -> Path:
+    """Copy the store to `backup_path(db, before)` and return that path; keep the newest BACKUPS_KEPT.
+
+    SQLite's backup API copies what is committed (the WAL's content included) as one consistent snapshot,
+    from a connection of its own: the migrating connection holds the write lock, so nothing changes
+    meanwhile. The copy is written under a temporary name, synced, then renamed: a kill never leaves a
+    partial copy under the final name. A copy already there is kept, not overwritten: it comes from an
+    earlier try, made before anything was migrated. Raises StoreError (nothing migrated) when the copy
+    cannot be written, a full disk say."""
+    target = backup_path(db, before)
+    if target.exists():
+        return target
+    partial = target.with_name(target.name + ".partial")
+    try:
+        _copy(db, partial)
+        os.replace(partial, target)
+        _sync_folder(target.parent)
+    except (OSError, sqlite3.Error) as exc:
+        _remove(partial)
+        raise StoreError(
+            f"Tidings could not copy the library to {target} before upgrading it ({exc}); nothing was changed. "
+            "Make room on the disk and start Tidings again."
+        ) from exc
+    for old in backups(db)[BACKUPS_KEPT:]:
+        _remove(old)
+    return target
+
+
+def _copy(db: Path, partial: Path) -> None:
+    _remove(partial)  # left by a copy that was killed: never complete
+    source = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        target = sqlite3.connect(partial)
+        try:
+            source.backup(target)  # the target commits with synchronous=FULL: on disk when this returns
+        finally:
+            target.close()
+    finally:
+        source.close()
+
+
+def _remove(path: Path) -> None:
+    for leftover in (path, path.with_name(path.name + "-journal")):
+        with contextlib.suppress(OSError):  # best effort: what cannot go makes the copy fail, in words
+            leftover.unlink()
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename itself durable (POSIX; Windows has no directory handles to sync)."""
+    if sys.platform == "win32":  # pragma: no cover
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -16,14 +16,17 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tidings.core.errors import StoreBusyError, StoreError
+from tidings.core.errors import StoreBusyError, StoreCorruptError, StoreError
 
 from .checkpoint import Checkpointer
-from .db import connect
+from .db import connect, is_corrupt, suspect
 
 T = TypeVar("T")
 _STOP = object()
 MAX_BATCH = 64
+# SQLite's answers about the disk or the file, not about the work (BUSY, LOCKED, NOMEM, READONLY, IOERR,
+# CORRUPT, FULL, CANTOPEN, NOTADB): the item failed, in words; any other sqlite3 error in work is a bug.
+_ENVIRONMENT = frozenset({5, 6, 7, 8, 10, 11, 13, 14, 26})
 
 
 class Writer:
@@ -106,7 +109,7 @@ def _commit(
         conn.execute("COMMIT")
     except sqlite3.Error as exc:
         _rollback(conn)
-        failure = _store_error(exc)
+        failure = _store_error(exc, conn)
         for _work, future in items:
             future.set_exception(failure)
         return
@@ -124,9 +127,11 @@ def _one(
     try:
         value = work(conn)
     except Exception as exc:  # this item fails alone; the batch goes on
+        if isinstance(exc, sqlite3.Error) and not conn.in_transaction:
+            raise  # SQLite rolled the whole transaction back (a full disk, an I/O error): the batch fails
         conn.execute("ROLLBACK TO work")
         conn.execute("RELEASE work")
-        return None, exc
+        return None, _in_words(exc, conn)
     conn.execute("RELEASE work")
     return value, None
 
@@ -136,10 +141,22 @@ def _rollback(conn: sqlite3.Connection) -> None:
         conn.execute("ROLLBACK")
 
 
-def _store_error(exc: sqlite3.Error) -> StoreError:
+def _in_words(exc: Exception, conn: sqlite3.Connection) -> Exception:
+    if isinstance(exc, sqlite3.Error) and (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in _ENVIRONMENT:
+        return _store_error(exc, conn)
+    return exc
+
+
+def _store_error(exc: sqlite3.Error, conn: sqlite3.Connection) -> StoreError:
     text = str(exc)
     if "locked" in text or "busy" in text:
         return StoreBusyError("Another program kept the library locked for too long; nothing was changed.")
     if "full" in text:
         return StoreError("The disk is full: Tidings could not save; nothing already stored was lost.")
+    if is_corrupt(exc):
+        suspect(conn)
+        return StoreCorruptError(
+            f"The library file is damaged ({text}); nothing more was written. Quit Tidings: the next start "
+            "checks the file and says what to do."
+        )
     return StoreError(f"The library could not be written ({text}); nothing already stored was lost.")

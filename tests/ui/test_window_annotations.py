@@ -114,3 +114,27 @@ def test_clicking_a_highlight_scrolls_to_it_and_an_orphan_keeps_its_words(
 def test_positions_convert_between_qt_and_python() -> None:
     text = "a😀b c"
     assert qt_to_index(text, 3) == 2 and index_to_qt(text, 2) == 3 and qt_to_index("abc", 2) == 2
+
+
+def test_a_note_that_cannot_be_saved_is_offered_again(
+    qtbot: QtBot, library: Library, make_window: MakeWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tidings.core.errors import StoreError
+    from tidings.ui import annotations_panel
+
+    window, _story = open_story(library, make_window)
+    typed: list[str] = []
+    shown: list[str] = []
+
+    def ask(*args: object) -> tuple[str, bool]:
+        typed.append(str(args[3]) if len(args) > 3 else "")
+        return ("My careful note", True) if len(typed) == 1 else ("", False)
+
+    monkeypatch.setattr(QInputDialog, "getMultiLineText", ask)
+    monkeypatch.setattr(annotations_panel, "show_error", lambda _w, title, text, details: shown.append(details))
+    monkeypatch.setattr(
+        library.annotations, "note", lambda *a, **k: (_ for _ in ()).throw(StoreError("The disk is full."))
+    )
+    window.annotation_control.story_note_action.trigger()
+    qtbot.waitUntil(lambda: len(typed) == 2)
+    assert shown == ["My careful note"] and typed[1] == "My careful note"  # offered again with the text

@@ -27,6 +27,7 @@ from tidings.core.library import Library
 from tidings.core.storage.annotations import StoredAnnotation
 from tidings.jobs.runner import JobFailure, JobRunner
 
+from .messages import show_error
 from .reader_view import ReaderView
 
 if TYPE_CHECKING:
@@ -283,28 +284,38 @@ class AnnotationControl(QObject):
         self._runner.submit(
             self._library.annotations.highlight, story_id, quote, note=note, color=color,
             prefix=anno.normalise_text(prefix), suffix=anno.normalise_text(suffix),
-            on_done=lambda _p: self._changed("Highlighted."), on_error=self.on_failed,
+            on_done=lambda _p: self._changed("Highlighted."),
+            on_error=functools.partial(self.on_note_failed, note) if note else self.on_failed,
         )  # fmt: skip
 
     @Slot()
-    def on_note_triggered(self) -> None:
+    def on_note_triggered(self, text: str = "") -> None:
         if self.selection() is None:
             return
-        note, ok = QInputDialog.getMultiLineText(self._window, "Add Note", "Note on the selected words:")
+        note, ok = QInputDialog.getMultiLineText(self._window, "Add Note", "Note on the selected words:", text)
         if ok:
             self.highlight(anno.DEFAULT_COLOR, note.strip())
 
     @Slot()
-    def on_story_note_triggered(self) -> None:
+    def on_story_note_triggered(self, text: str = "") -> None:
         story_id = self._story_id
         if story_id is None:
             return
-        note, ok = QInputDialog.getMultiLineText(self._window, "Note on the Story", "Note:")
+        note, ok = QInputDialog.getMultiLineText(self._window, "Note on the Story", "Note:", text)
         if ok and note.strip():
             self._runner.submit(
                 self._library.annotations.note, story_id, note.strip(),
-                on_done=lambda _p: self._changed("Noted."), on_error=self.on_failed,
+                on_done=lambda _p: self._changed("Noted."),
+                on_error=functools.partial(self.on_note_failed, note.strip(), whole_story=True),
             )  # fmt: skip
+
+    def on_note_failed(self, note: str, failure: JobFailure, *, whole_story: bool = False) -> None:
+        """A note that could not be kept (a full disk, say) is not lost: it is offered again to try later."""
+        show_error(self._window, "The note was not saved", failure.message, note)
+        if whole_story:
+            self.on_story_note_triggered(note)
+        else:
+            self.on_note_triggered(note)
 
     # -- changing ---------------------------------------------------------------------------------------------
     def on_edit_requested(self, uuid: str) -> None:

@@ -24,6 +24,18 @@ def cmd_save(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_images(args: argparse.Namespace) -> int:
+    with opened(args) as lib:
+        feed_id = lib.find_feed(args.feed)
+        lib.set_images(feed_id, args.state == "on")
+        title = lib.feed(feed_id).title
+    if args.state == "on":
+        print(f"{title} downloads its images from now on (`tidings fetch-articles` fetches them now).")
+    else:
+        print(f"{title} downloads no images; the reader shows none of them.")
+    return 0
+
+
 # -- annotations -------------------------------------------------------------------------------------
 def cmd_annotate(args: argparse.Namespace) -> int:
     with opened(args) as lib:

@@ -52,7 +52,7 @@ def summaries(library: Library, server: LoopbackServer) -> int:
     server.serve("/b.html", LINKS_PAGE, "text/html")
     server.routes["/gone.html"] = lambda h: Response(404, b"gone")
     server.serve("/feed.xml", summary_feed(server, ["/a.html", "/b.html", "/gone.html"]))
-    return library.write(lambda c: feed_store.add_feed(c, server.url("/feed.xml")))
+    return library.write(lambda c: feed_store.add_feed(c, server.url("/feed.xml"), images=True))
 
 
 def story_id(library: Library, feed_id: int, title: str) -> int:
@@ -155,7 +155,7 @@ def sturdy_page(title: str, marker: str) -> bytes:
 
 def one_story(library: Library, server: LoopbackServer, path: str) -> int:
     server.serve("/one.xml", summary_feed(server, [path]))
-    feed_id = library.write(lambda c: feed_store.add_feed(c, server.url("/one.xml")))
+    feed_id = library.write(lambda c: feed_store.add_feed(c, server.url("/one.xml"), images=True))
     library.refresh([feed_id])
     return story_id(library, feed_id, "Story 0")
 
@@ -294,6 +294,7 @@ def test_the_cli_says_how_many_images_were_stored(
     server.serve("/boats.png", read_data("images", "photo.png"), "image/png")
     server.serve("/one.xml", summary_feed(server, ["/a.html"]))
     assert main(["--data-dir", data, "add", server.url("/one.xml")]) == 0
+    assert main(["--data-dir", data, "images", "1", "on"]) == 0  # a new feed downloads no images until allowed
     capsys.readouterr()
     assert main(["--data-dir", data, "fetch-articles"]) == 0
     out = capsys.readouterr().out

@@ -20,6 +20,7 @@ def test_feed_text_images_are_stored_for_feeds_that_keep_images(
         "/pixel.gif", (Path(__file__).parents[1] / "data" / "images" / "pixel.gif").read_bytes(), "image/gif"
     )
     keeps = add_feed(library, server.url("/keeps.xml"), "Keeps")
+    library.set_images(keeps, True)  # the person allowed images for this feed
     library.set_show(keeps, "feed")
     story = add_story(
         library,
@@ -45,5 +46,22 @@ def test_feed_text_images_are_stored_for_feeds_that_keep_images(
 def test_an_old_archive_is_not_downloaded(library: Library, server: LoopbackServer) -> None:
     server.serve("/photo.png", PNG, "image/png")
     feed = add_feed(library, server.url("/keeps.xml"), "Keeps")
+    library.set_images(feed, True)
     add_story(library, feed, 1, content=f'<img src="{server.url("/photo.png")}">')  # dated December 2024
     assert library.fetch_articles().images == 0 and server.log == []
+
+
+def test_a_new_feed_loads_no_images_until_the_person_allows_them(
+    library: Library, server: LoopbackServer
+) -> None:
+    server.serve("/photo.png", PNG, "image/png")
+    rss = f"""<?xml version="1.0"?><rss version="2.0"><channel><title>Pics</title><item><title>A</title>
+<guid>a</guid><description>&lt;img src="{server.url("/photo.png")}"&gt;</description></item></channel></rss>"""
+    server.serve("/pics.xml", rss.encode(), "application/rss+xml")
+    feed = library.add_feed(server.url("/pics.xml")).id
+    library.write(lambda c: c.execute("UPDATE stories SET sort_time = strftime('%s', 'now')"))
+    assert not library.images_on(feed)
+    library.fetch_articles()
+    assert "/photo.png" not in [entry.path for entry in server.log]  # nothing remote until allowed
+    library.set_images(feed, True)
+    assert library.fetch_articles().images == 1

@@ -167,7 +167,7 @@ def subscribe(
     )
     feed = f"<?xml version='1.0'?><rss version='2.0'><channel><title>S</title>{items}</channel></rss>"
     server.serve(name, feed.encode())
-    feed_id = library.write(lambda c: feed_store.add_feed(c, server.url(name)))
+    feed_id = library.write(lambda c: feed_store.add_feed(c, server.url(name), images=True))  # allowed
     library.refresh([feed_id])
     return feed_id
 

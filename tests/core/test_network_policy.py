@@ -153,7 +153,7 @@ def article(images_html: str = "") -> bytes:
 
 
 def add(library: Library, url: str) -> int:
-    return library.write(lambda c: feed_store.add_feed(c, url))
+    return library.write(lambda c: feed_store.add_feed(c, url, images=True))
 
 
 def paths(server: LoopbackServer) -> list[str]:

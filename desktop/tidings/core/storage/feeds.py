@@ -134,14 +134,18 @@ def add_feed(
     auth: str | None = None,
     user_title: str | None = None,
     folder_attrs: list[Attrs] | None = None,
+    images: bool = False,
 ) -> int:
-    """Subscribe to `url`; raises UserInputError when it is already in the list."""
+    """Subscribe to `url`; raises UserInputError when it is already in the list.
+
+    A new feed downloads no images until the person allows it (`images`, or later `set_images`): an image
+    request tells a site who reads what and when."""
     existing = conn.execute("SELECT id FROM feeds WHERE url = ?", (url,)).fetchone()
     if existing:
         raise UserInputError(f"You are already subscribed to {url} (feed {existing[0]}).")
     cur = conn.execute(
-        "INSERT INTO feeds (url, title, user_title, site_url, folder_id, position, added_at, opml_attrs, auth)"
-        " VALUES (?, ?, ?, ?, ?, (SELECT coalesce(max(position), 0) + 1 FROM feeds), ?, ?, ?)",
+        "INSERT INTO feeds (url, title, user_title, site_url, folder_id, position, added_at, opml_attrs, auth,"
+        " images) VALUES (?, ?, ?, ?, ?, (SELECT coalesce(max(position), 0) + 1 FROM feeds), ?, ?, ?, ?)",
         (
             url,
             clean_line(title),  # feed titles are cleaned here, as they are stored (see core.textclean)
@@ -151,6 +155,7 @@ def add_feed(
             int(time.time()),
             _attrs_json(opml_attrs),
             auth,
+            int(images),
         ),
     )
     return int(cur.lastrowid or 0)

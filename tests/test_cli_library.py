@@ -40,16 +40,22 @@ def test_save_annotate_file_and_export(tmp_path: Path, server: LoopbackServer) -
     ferry = next(s["id"] for s in stories if s["title"].startswith("Ferry"))
 
     out = tidings(data, "save", str(cranes))
-    assert out.returncode == 0 and "Saved for offline reading: the full article and 1 image" in out.stdout, out
+    assert out.returncode == 0 and "Saved for offline reading: the full article and 1 image" in out.stdout, (
+        out
+    )
 
-    out = tidings(data, "annotate", str(cranes), "--quote", "assemble them over several weeks", "--note", "How many?")
+    out = tidings(
+        data, "annotate", str(cranes), "--quote", "assemble them over several weeks", "--note", "How many?"
+    )
     assert out.returncode == 0, out.stderr
     assert tidings(data, "annotate", str(cranes), "--note", "Ask the port.").returncode == 0
     missing = tidings(data, "annotate", str(cranes), "--quote", "a bridge")
     assert missing.returncode == 1 and "does not contain" in missing.stderr
 
     listed = tidings(data, "annotations", str(cranes)).stdout
-    assert "“assemble them over several weeks”" in listed and "How many?" in listed and "Ask the port." in listed
+    assert (
+        "“assemble them over several weeks”" in listed and "How many?" in listed and "Ask the port." in listed
+    )
     markdown = tidings(data, "annotations", "--format", "md").stdout
     assert "==assemble them over several weeks==" in markdown and server.url("/cranes.html") in markdown
     w3c = tidings(data, "annotations", "--format", "w3c").stdout

@@ -318,7 +318,7 @@ def cpu_wait() -> float:
 
 def in_process_rows(data: Path, runs: int) -> list[tuple[str, str, str]]:
     """Scrolling, selecting and switching in a window over the library, each step until painted."""
-    from PySide6.QtWidgets import QApplication  # noqa: TID251 (a window benchmark)
+    from PySide6.QtWidgets import QApplication
 
     from tidings.core.library import Library
     from tidings.jobs.runner import JobRunner
@@ -362,7 +362,7 @@ class Probe:
     an event loop (no polling: the CPU figure is the window's own work)."""
 
     def __init__(self, window: Any, runner: Any):
-        from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer  # noqa: TID251
+        from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
 
         self.window, self.runner = window, runner
         self.marked: list[int] = []  # stories the benchmark marked read: marked unread again afterwards

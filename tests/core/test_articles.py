@@ -294,7 +294,9 @@ def test_the_cli_says_how_many_images_were_stored(
     server.serve("/boats.png", read_data("images", "photo.png"), "image/png")
     server.serve("/one.xml", summary_feed(server, ["/a.html"]))
     assert main(["--data-dir", data, "add", server.url("/one.xml")]) == 0
-    assert main(["--data-dir", data, "images", "1", "on"]) == 0  # a new feed downloads no images until allowed
+    assert (
+        main(["--data-dir", data, "images", "1", "on"]) == 0
+    )  # a new feed downloads no images until allowed
     capsys.readouterr()
     assert main(["--data-dir", data, "fetch-articles"]) == 0
     out = capsys.readouterr().out

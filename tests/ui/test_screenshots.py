@@ -89,11 +89,11 @@ def test_screenshots(qtbot: QtBot, library: Library, runner: JobRunner, tmp_path
     qtbot.waitUntil(lambda: dark.annotations_panel.list.count() == 1)
     shot = save(dark, "dark")
     reader_spot = dark.reader.mapTo(dark, dark.reader.rect().center())
-    assert QColorLightness(shot.pixel(reader_spot)) < QColorLightness(light.pixel(reader_spot))
+    assert lightness(shot.pixel(reader_spot)) < lightness(light.pixel(reader_spot))
     dark.services.preferences.update(theme=Theme.SYSTEM)  # leave the application as it was
 
 
-def QColorLightness(rgb: int) -> float:  # noqa: N802
+def lightness(rgb: int) -> float:
     from PySide6.QtGui import QColor
 
     return QColor.fromRgb(rgb).lightnessF()

@@ -131,7 +131,9 @@ def test_a_note_that_cannot_be_saved_is_offered_again(
         return ("My careful note", True) if len(typed) == 1 else ("", False)
 
     monkeypatch.setattr(QInputDialog, "getMultiLineText", ask)
-    monkeypatch.setattr(annotations_panel, "show_error", lambda _w, title, text, details: shown.append(details))
+    monkeypatch.setattr(
+        annotations_panel, "show_error", lambda _w, title, text, details: shown.append(details)
+    )
     monkeypatch.setattr(
         library.annotations, "note", lambda *a, **k: (_ for _ in ()).throw(StoreError("The disk is full."))
     )

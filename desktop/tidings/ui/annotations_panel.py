@@ -292,7 +292,9 @@ class AnnotationControl(QObject):
     def on_note_triggered(self, text: str = "") -> None:
         if self.selection() is None:
             return
-        note, ok = QInputDialog.getMultiLineText(self._window, "Add Note", "Note on the selected words:", text)
+        note, ok = QInputDialog.getMultiLineText(
+            self._window, "Add Note", "Note on the selected words:", text
+        )
         if ok:
             self.highlight(anno.DEFAULT_COLOR, note.strip())
 

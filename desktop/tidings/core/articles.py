@@ -28,6 +28,7 @@ from .storage import articles as article_store
 from .storage import images as image_store
 from .storage.articles import PageJob, PageRow
 from .storage.writer import Writer
+from .textclean import clean_line
 
 T = TypeVar("T")
 
@@ -61,7 +62,8 @@ def extract_job(story_id: int, url: str, page: bytes, content_type: str | None, 
             "The extracted article is much shorter than the feed's own text, so the feed's text is shown."
         )
     return PageRow(
-        story_id, url, page, content_type, EXTRACTOR_VERSION, article.title, article.byline,
+        story_id, url, page, content_type, EXTRACTOR_VERSION, clean_line(article.title or "") or None,
+        clean_line(article.byline or "") or None,
         int(article.published.timestamp()) if article.published else None, article.lead_image,
         article.canonical_url, article.language, article.html, article.text,
         article.is_article and failure is None, article.confidence, failure,

@@ -334,6 +334,9 @@ class Library:
 
 
 def _not_due(state: feed_store.FeedState) -> FeedOutcome:
+    if (state.next_check or 0) - time.time() > 30 * 86_400:  # a 410: the site said the feed is gone
+        why = "Not checked any more: the site said this feed is gone. Refresh it by hand to try again."
+        return FeedOutcome(state.id, state.url, "skipped", error=why)
     when = datetime.fromtimestamp(state.next_check or 0).strftime("%H:%M")
     why = f"after {state.error_count} failures" if state.error_count else "as the server asked"
     return FeedOutcome(state.id, state.url, "skipped", error=f"Not due until {when} ({why}).")

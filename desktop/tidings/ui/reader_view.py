@@ -137,7 +137,23 @@ def bounded(body: str) -> str:
         note = (
             '<p class="hint">This story is too long to show whole here: open the original for the rest.</p>'
         )
-    return LONG_RUN.sub(_split_run, body) + note
+    return _qt_blocks(LONG_RUN.sub(_split_run, body)) + note
+
+
+QT_BLOCKS = re.compile(r"<(/?)(figure|figcaption|section|article|header|footer|aside|main)\b[^>]*>", re.IGNORECASE)
+
+
+def _qt_blocks(body: str) -> str:
+    """HTML5 blocks as the blocks Qt's rich text knows: an unknown tag is laid out inline, so a figure would
+    run into the paragraph before it. A caption becomes a paragraph of its own, in the caption style."""
+
+    def block(match: re.Match[str]) -> str:
+        closing, tag = match.group(1), match.group(2).lower()
+        if tag == "figcaption":
+            return "</p>" if closing else '<p class="caption">'
+        return f"<{closing}div>"
+
+    return QT_BLOCKS.sub(block, body)
 
 
 def _split_run(match: re.Match[str]) -> str:

@@ -11,6 +11,13 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from tidings.core.annotation_formats import (
+    from_w3c,
+    markdown_escape,
+    to_markdown,
+    to_w3c,
+    to_w3c_collection,
+)
 from tidings.core.annotations import (
     COLORS,
     CONTEXT_CHARS,
@@ -20,16 +27,11 @@ from tidings.core.annotations import (
     TextPositionSelector,
     TextQuoteSelector,
     anchor,
-    from_w3c,
-    markdown_escape,
     new_annotation_id,
     normalise_map,
     normalise_text,
     reanchor,
     similarity,
-    to_markdown,
-    to_w3c,
-    to_w3c_collection,
 )
 from tidings.core.sanitize import html_to_text, sanitize_html
 

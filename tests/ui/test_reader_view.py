@@ -199,5 +199,7 @@ def test_very_long_text_is_split_into_paragraphs_and_a_huge_body_is_cut_with_a_n
 def test_a_figure_is_a_block_of_its_own_with_its_caption() -> None:
     from tidings.ui.reader_view import bounded
 
-    html = bounded('<p>Before.</p><figure><img src="https://x.example/a.png"><figcaption>A crane</figcaption></figure>')
+    html = bounded(
+        '<p>Before.</p><figure><img src="https://x.example/a.png"><figcaption>A crane</figcaption></figure>'
+    )
     assert "<figure" not in html and '<p class="caption">A crane</p>' in html and "<div>" in html

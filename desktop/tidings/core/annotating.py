@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from . import annotation_formats as formats
 from . import annotations as anno
 from .errors import UserInputError
 from .sanitize import html_to_text, sanitize_html
@@ -194,10 +195,13 @@ class Annotator:
         stories = [(self._library.story(i), [p.annotation for p in self.of_story(i)]) for i in ids]
         if fmt == "md":
             return (
-                "\n\n".join(anno.to_markdown(a, s.url, title=s.title) for s, a in stories if a).strip() + "\n"
+                "\n\n".join(formats.to_markdown(a, s.url, title=s.title) for s, a in stories if a).strip()
+                + "\n"
             )
         if fmt == "w3c":
-            collection = anno.to_w3c_collection(((s.url or f"tidings:story:{s.id}", a) for s, a in stories))
+            collection = formats.to_w3c_collection(
+                ((s.url or f"tidings:story:{s.id}", a) for s, a in stories)
+            )
             return json.dumps(collection, ensure_ascii=False, indent=2) + "\n"
         if fmt == "json":
             return json.dumps([_plain(s.id, s.title, s.url, p) for s, _a in stories for p in self.of_story(s.id)],
@@ -211,7 +215,7 @@ class Annotator:
             doc = json.loads(data)
         except (ValueError, UnicodeDecodeError) as exc:
             raise UserInputError(f"The file is not JSON ({exc}).") from exc
-        imported = anno.from_w3c(doc)
+        imported = formats.from_w3c(doc)
         conn = self._library.reader()
         added = already = 0
         unmatched: list[str] = []

@@ -25,16 +25,11 @@ from typing import Any
 import lxml.html
 from lxml import etree
 
-from .annotations import (
-    COLORS,
-    Annotation,
-    markdown_escape,
-    markdown_notes,
-    markdown_url,
-    normalise_map,
-    reanchor,
-)
+from . import markdown
+from .annotation_formats import markdown_escape, markdown_notes, markdown_url
+from .annotations import COLORS, Annotation, normalise_map, reanchor
 from .errors import UserInputError
+from .export_blocks import BLOCKS as _BLOCKS
 from .sanitize import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, absolute_url
 
 ImageData = tuple[bytes, str]  # the bytes and the content type the server gave
@@ -49,10 +44,6 @@ EPUB_MIMETYPE = b"application/epub+zip"
 _NAMESPACE = uuid.UUID("0b3f6a52-8d0e-4d5e-9a3c-746964796578")
 
 # The tags after which `sanitize.html_to_text` starts a new paragraph: the walk below reads the same text.
-_BLOCKS = frozenset(
-    {"p", "div", "br", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "dl", "dt", "dd", "tr", "table"}
-    | {"blockquote", "pre", "figure", "figcaption", "section", "article", "hr"}
-)
 _DROPPED = frozenset({"script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "math"})
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 _LANGUAGE = re.compile(r"[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*")
@@ -541,7 +532,7 @@ def _story_markdown(story: ExportStory, *, level: int) -> str:
         parts.append(f"Source: <{markdown_url(story.url)}>")
     holder = etree.Element("div")
     placed = _article(holder, story, lambda src: src or None)
-    parts.append(_md_blocks(holder))
+    parts.append(markdown.blocks(holder))
     whole = [a for a in story.annotations if a.anchor is None]
     notes = markdown_notes([*whole, *(h.annotation for h in placed.highlights)])
     if placed.orphans:
@@ -549,82 +540,3 @@ def _story_markdown(story: ExportStory, *, level: int) -> str:
     if notes.strip():
         parts.append(f"{'#' * (level + 1)} Notes\n\n{notes.strip()}")
     return "\n\n".join(p for p in parts if p.strip())
-
-
-_MD_WRAP = {
-    "em": "*",
-    "i": "*",
-    "cite": "*",
-    "dfn": "*",
-    "strong": "**",
-    "b": "**",
-    "mark": "==",
-    "del": "~~",
-}
-_MD_WRAP |= {"s": "~~", "code": "`", "kbd": "`", "samp": "`"}
-_LINE_START = re.compile(r"^([#>+-]|\d+[.)])")
-
-
-def _md_blocks(element: Any) -> str:
-    text = _md_inner(element)
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
-
-
-def _md_inner(element: Any) -> str:
-    parts = [_md_text(element.text)]
-    for child in element:
-        parts.append(_md_element(child))
-        parts.append(_md_text(child.tail))
-    return "".join(parts)
-
-
-def _md_text(text: str | None) -> str:
-    """HTML text as Markdown: whitespace collapsed as a browser would, special characters escaped."""
-    if not text:
-        return ""
-    words = " ".join(text.split())
-    lead = " " if text[0].isspace() else ""
-    trail = " " if text[-1].isspace() and words else ""
-    return lead + markdown_escape(words) + trail
-
-
-def _md_element(element: Any) -> str:
-    tag = str(element.tag)
-    inner = _md_inner(element)
-    if tag in _MD_WRAP and inner.strip():
-        words = inner.strip()
-        lead, trail = inner[: len(inner) - len(inner.lstrip())], inner[len(inner.rstrip()) :]
-        return f"{lead}{_MD_WRAP[tag]}{words}{_MD_WRAP[tag]}{trail}"
-    if tag in {"h1", "h2", "h3", "h4", "h5", "h6"}:
-        return f"\n\n{'#' * int(tag[1])} {' '.join(inner.split())}\n\n"
-    if tag == "a" and element.get("href"):
-        return f"[{inner.strip()}](<{markdown_url(element.get('href'))}>)"
-    if tag == "img":
-        return f"![{markdown_escape(element.get('alt', ''))}](<{markdown_url(element.get('src', ''))}>)"
-    if tag == "br":
-        return "\\\n"
-    if tag == "hr":
-        return "\n\n---\n\n"
-    if tag == "pre":
-        return "\n\n```\n" + "".join(element.itertext()).strip("\n").replace("```", "` ` `") + "\n```\n\n"
-    if tag == "blockquote":
-        lines = _md_blocks(element).splitlines()
-        return "\n\n" + "\n".join(f"> {line}" if line else ">" for line in lines) + "\n\n"
-    if tag in {"ul", "ol"}:
-        return _md_list(element, ordered=tag == "ol")
-    if tag == "sup" and element.get("class") == "noteref":
-        return ""
-    if tag in _BLOCKS or tag in {"td", "th"}:
-        return f"\n\n{inner.strip()}\n\n"
-    return inner
-
-
-def _md_list(element: Any, *, ordered: bool) -> str:
-    first = int(element.get("start") or 1)
-    items = []
-    for index, item in enumerate((c for c in element if c.tag == "li"), first):
-        marker = f"{index}." if ordered else "-"
-        lines = _md_blocks(item).splitlines() or [""]
-        rest = "".join(f"\n{' ' * (len(marker) + 1)}{line}" if line else "\n" for line in lines[1:])
-        items.append(f"{marker} {lines[0]}{rest}")
-    return "\n\n" + "\n".join(items) + "\n\n"

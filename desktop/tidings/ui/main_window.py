@@ -10,7 +10,7 @@ import functools
 import itertools
 from collections.abc import Callable
 
-from PySide6.QtCore import QByteArray, QModelIndex, QPoint, QSettings, Qt, QUrl, Slot
+from PySide6.QtCore import QModelIndex, QPoint, QSettings, Qt, QUrl, Slot
 from PySide6.QtGui import (
     QCloseEvent,
     QDesktopServices,
@@ -50,6 +50,7 @@ from .feeds_model import (
     Tree,
     load_tree,
 )
+from .menus import add_annotation_menus, build_menus, build_toolbar
 from .navigation import Navigation
 from .preferences import Preferences
 from .reader_pane import ReaderPane
@@ -66,6 +67,7 @@ from .style import bold_font
 from .text import plural
 from .topic_commands import TopicCommands
 from .window_services import WindowServices
+from .window_state import WindowState
 
 ALL_KEY: NodeKey = ("all", None)
 
@@ -84,6 +86,7 @@ class MainWindow(QMainWindow):
         self._library = library
         self._runner = runner
         self._settings = settings
+        self._state = WindowState(settings)
         self.shown_story: int | None = None
         self._undo: list[tuple[str, Callable[[], None]]] = []  # (what, how to undo it), newest last
         self._restored = False
@@ -185,47 +188,15 @@ class MainWindow(QMainWindow):
         return splitter
 
     def _build_menus(self, a: WindowActions) -> None:
-        menus = (
-            ("&File", (a.add_feed, a.import_opml, a.export_opml, None, a.export_stories, a.export_annotations,
-                       a.import_annotations, None, a.settings, None, a.quit)),
-            ("&Edit", (a.undo, None, a.search, a.copy_link)),
-            ("&View", (a.toggle_article, None, a.zoom_in, a.zoom_out, a.zoom_reset)),
-            ("F&eeds", (a.refresh, a.refresh_feed, a.cancel_refresh, None, a.mark_feed_read, None,
-                        a.rename_feed, a.move_feed, a.copy_feed_address, a.log_in, a.delete_feed)),
-            ("&Stories", (a.next_story, a.previous_story, a.next_unread, None, a.toggle_read, a.toggle_star,
-                          a.save_story, a.add_to_topics, None, a.open_in_browser, a.copy_link)),
-            ("&Topics", (a.new_topic, a.rename_topic, a.topic_color, a.delete_topic)),
-        )  # fmt: skip
-        self._menus: dict[str, QMenu] = {}
-        for title, actions in menus:
-            menu = self._menus[title] = self.menuBar().addMenu(title)
-            for action in actions:
-                menu.addSeparator() if action is None else menu.addAction(action)
+        self._menus = build_menus(self.menuBar(), a)
         self.feed_commands.add_show_menu(self._menus["F&eeds"])
 
     def _add_annotation_menus(self) -> None:
-        stories = self._menus["&Stories"]
-        stories.addSeparator()
-        for action in self.annotation_control.actions():
-            stories.addAction(action)
-        self.panel_action = self._menus["&View"].addAction("&Highlights and Notes")
-        self.panel_action.setCheckable(True)
-        self.panel_action.setShortcut(QKeySequence("Ctrl+Shift+H"))
+        self.panel_action = add_annotation_menus(self._menus, self.annotation_control.actions())
         self.panel_action.toggled.connect(self.annotations_panel.setVisible)
 
     def _build_toolbar(self, a: WindowActions) -> None:
-        toolbar = self.addToolBar("Main")
-        toolbar.setObjectName("main-toolbar")
-        toolbar.setAccessibleName("Main toolbar")
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        for action in (a.refresh, a.add_feed, a.toggle_read, a.toggle_star):
-            toolbar.addAction(action)
-        spacer = QWidget(toolbar)
-        spacer.setSizePolicy(
-            spacer.sizePolicy().horizontalPolicy().Expanding, spacer.sizePolicy().verticalPolicy()
-        )
-        toolbar.addWidget(spacer)
-        toolbar.addWidget(self.search_bar)
+        self.addToolBar(build_toolbar(self, a, self.search_bar))
 
     def _connect(self, a: WindowActions) -> None:
         self.feeds_model.modelReset.connect(self.feeds_view.expandAll)  # new rows: folders open
@@ -608,42 +579,20 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def _restore_geometry(self) -> None:
-        if self._settings is None:
-            return
-        geometry = self._settings.value("window/geometry")
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
-        splitter = self._settings.value("window/splitter")
-        if isinstance(splitter, QByteArray):
-            self.splitter.restoreState(splitter)
+        self._state.restore_geometry(self, self.splitter)
 
     def _saved_feed_key(self) -> NodeKey | None:
-        if self._settings is None or self._restored:
-            return None
-        kind, value = self._settings.value("window/view-kind"), self._settings.value("window/view-value")
-        if not isinstance(kind, str):
-            return None
-        if kind == "feed":
-            return (kind, int(value)) if str(value).isdigit() else None
-        return (kind, value if isinstance(value, str) and value else None)
+        return None if self._restored else self._state.view()
 
     def _restore_story(self) -> None:
         self._restored = True
-        story = self._settings.value("window/story") if self._settings is not None else None
-        row = self.stories_model.row_of(int(str(story))) if str(story).isdigit() else None
+        story = self._state.story()
+        row = self.stories_model.row_of(story) if story is not None else None
         if row is not None:
             self._select_row(row)
 
     def _save_settings(self) -> None:
-        if self._settings is None:
-            return
-        self._settings.setValue("window/geometry", self.saveGeometry())
-        self._settings.setValue("window/splitter", self.splitter.saveState())
-        key = self._selected_feed_key()
-        if key is not None:
-            self._settings.setValue("window/view-kind", key[0])
-            self._settings.setValue("window/view-value", "" if key[1] is None else str(key[1]))
-        self._settings.setValue("window/story", self.shown_story or "")
+        self._state.save(self, self.splitter, self._selected_feed_key(), self.shown_story)
 
 
 def total_unread(feeds: list[Feed]) -> int:

@@ -140,7 +140,9 @@ def bounded(body: str) -> str:
     return _qt_blocks(LONG_RUN.sub(_split_run, body)) + note
 
 
-QT_BLOCKS = re.compile(r"<(/?)(figure|figcaption|section|article|header|footer|aside|main)\b[^>]*>", re.IGNORECASE)
+QT_BLOCKS = re.compile(
+    r"<(/?)(figure|figcaption|section|article|header|footer|aside|main)\b[^>]*>", re.IGNORECASE
+)
 
 
 def _qt_blocks(body: str) -> str:

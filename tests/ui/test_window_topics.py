@@ -90,15 +90,15 @@ def test_the_file_dialog_suggests_topics_learnt_from_filed_stories_and_files_onl
     window.window_actions.add_to_topics.trigger()
     dialog = window.topic_commands.dialog
     assert dialog is not None
-    qtbot.waitUntil(lambda: "Sport" in dialog.suggestions.text(), timeout=10_000)
+    qtbot.waitUntil(lambda: [b.text() for b in dialog.suggestion_buttons] == ["Sport"], timeout=10_000)
     assert dialog.topics.item(0).text().startswith("Sport")
     assert all(
         dialog.topics.item(r).checkState() == Qt.CheckState.Unchecked for r in range(dialog.topics.count())
     )
     assert library.collection.topics_of(new) == []  # suggested, not filed
-    dialog.topics.item(0).setCheckState(Qt.CheckState.Checked)
     dialog.new_topic.setText("Cups")
-    dialog.accept()
+    sport_button = next(b for b in dialog.suggestion_buttons if b.text() == "Sport")
+    qtbot.mouseClick(sport_button, Qt.MouseButton.LeftButton)  # one click accepts the suggestion
     qtbot.waitUntil(lambda: {t.name for t in library.collection.topics_of(new)} == {"Sport", "Cups"})
 
 

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFileDialog,
+    QHBoxLayout,
     QInputDialog,
     QLabel,
     QLineEdit,
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMenu,
     QMessageBox,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -104,21 +106,34 @@ class FileDialog(QDialog):
         self.new_topic.setAccessibleName("New topic")
         self.suggestions = QLabel("", self)
         self.suggestions.setAccessibleName("Suggested topics")
+        self.suggestion_row = QHBoxLayout()
+        self.suggestion_buttons: list[QPushButton] = []
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        for widget in (label, self.suggestions, self.topics, self.new_topic, buttons):
+        layout.addWidget(label)
+        layout.addWidget(self.suggestions)
+        layout.addLayout(self.suggestion_row)
+        for widget in (self.topics, self.new_topic, buttons):
             layout.addWidget(widget)
 
     def show_suggestions(self, names: list[str]) -> None:
-        """Move the suggested topics to the top, marked; they stay unticked until the person ticks them."""
+        """Move the suggested topics to the top, marked, and offer each as a button: one click files the story
+        there. Nothing is ticked or filed by itself."""
         if not names:
             self.suggestions.setText("")
             return
-        self.suggestions.setText("Suggested: " + ", ".join(names) + ". Tick to accept.")
+        self.suggestions.setText("Suggested (one click files the story there):")
+        for name in names:
+            button = QPushButton(name, self)
+            button.setAccessibleName(f"File in {name}")
+            button.clicked.connect(functools.partial(self.accept_suggestion, name))
+            self.suggestion_row.addWidget(button)
+            self.suggestion_buttons.append(button)
+        self.suggestion_row.addStretch(1)
         for position, name in enumerate(names):
             for row in range(self.topics.count()):
                 if self.topics.item(row).text() == name:
@@ -126,6 +141,13 @@ class FileDialog(QDialog):
                     item.setText(name + SUGGESTED)
                     self.topics.insertItem(position, item)
                     break
+
+    def accept_suggestion(self, name: str) -> None:
+        for row in range(self.topics.count()):
+            item = self.topics.item(row)
+            if item.text() in (name, name + SUGGESTED):
+                item.setCheckState(Qt.CheckState.Checked)
+        self.accept()
 
     def chosen(self) -> tuple[set[int], str]:
         ids = {

@@ -171,7 +171,7 @@ def test_the_command_installs_into_xdg_data_home_with_an_absolute_exec(tmp_path:
     ("command", "value"),
     [
         (["/usr/bin/tidings"], "/usr/bin/tidings"),
-        (["/home/a b/tidings"], '"/home/a b/tidings"'),
+        (["/opt/a b/tidings"], '"/opt/a b/tidings"'),
         (["/x/100%/tidings"], "/x/100%%/tidings"),
         (['/x/"q"$`/t'], '"/x/\\\\"q\\\\"\\\\$\\\\`/t"'),
         (["C:\\odd\\tidings"], '"C:\\\\\\\\odd\\\\\\\\tidings"'),

@@ -323,3 +323,28 @@ def test_a_feed_shows_its_stored_icon(qtbot: QtBot, library: Library, make_windo
     index = window.feeds_model.index_of(("feed", first))
     plain = window.feeds_model.index_of(("feed", second)).data(Qt.ItemDataRole.DecorationRole)
     qtbot.waitUntil(lambda: index.data(Qt.ItemDataRole.DecorationRole).cacheKey() != plain.cacheKey())
+
+
+def test_a_story_with_images_from_a_feed_without_them_offers_to_allow_them(
+    qtbot: QtBot, library: Library, make_window: MakeWindow, server: LoopbackServer
+) -> None:
+    png = (Path(__file__).parents[1] / "data" / "images" / "photo.png").read_bytes()
+    server.serve("/photo.png", png, "image/png")
+    feed = add_feed(library, server.url("/feed.xml"), "Pictures")
+    add_story(
+        library,
+        feed,
+        1,
+        title="With a picture",
+        content=f'<p>Look.</p><img src="{server.url("/photo.png")}">',
+    )
+    library.write(lambda c: c.execute("UPDATE stories SET sort_time = strftime('%s', 'now')"))
+    window = make_window()
+    window.stories_view.setCurrentIndex(window.stories_model.index(0, 0))
+    offer = window.reader_pane.images_offer
+    assert offer.isVisible() and not library.images_on(feed)
+    assert window.reader.image_source is None  # nothing shown, nothing asked for
+    qtbot.mouseClick(offer.button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: library.image(server.url("/photo.png")) is not None, timeout=20_000)
+    qtbot.waitUntil(lambda: window.reader.image_source is not None)
+    assert library.images_on(feed) and not offer.isVisible()

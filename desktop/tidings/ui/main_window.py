@@ -17,7 +17,6 @@ from PySide6.QtGui import (
     QFontMetrics,
     QGuiApplication,
     QIcon,
-    QImage,
     QKeySequence,
     QPixmap,
 )
@@ -34,8 +33,7 @@ from PySide6.QtWidgets import (
 from tidings.core.errors import TidingsError
 from tidings.core.library import Library
 from tidings.core.models import Feed, Story
-from tidings.jobs.runner import CANCEL, JobFailure, JobRunner
-from tidings.jobs.tasks import allow_images
+from tidings.jobs.runner import JobFailure, JobRunner
 
 from .actions import WindowActions, build_actions
 from .annotations_panel import AnnotationControl, AnnotationsPanel
@@ -63,6 +61,7 @@ from .stories_model import (
     TITLE_COLUMN,
     StoriesModel,
 )
+from .story_images import StoryImages
 from .style import bold_font
 from .text import plural
 from .topic_commands import TopicCommands
@@ -90,7 +89,6 @@ class MainWindow(QMainWindow):
         self.shown_story: int | None = None
         self._undo: list[tuple[str, Callable[[], None]]] = []  # (what, how to undo it), newest last
         self._restored = False
-        self.load_images = True  # the "load images" preference
         self.setWindowTitle("Tidings")
         self.feeds_model = FeedsModel(library, self)
         self.stories_model = StoriesModel(library, parent=self)
@@ -106,6 +104,7 @@ class MainWindow(QMainWindow):
         self.topic_commands = TopicCommands(self, library, runner)
         self.refresh_control.finished.connect(self.feed_commands.on_refreshed)
         self.navigation = Navigation(self)
+        self.images = StoryImages(self, library, runner)
         self.annotations_panel = AnnotationsPanel(self)
         self.splitter.addWidget(self.annotations_panel)
         self.annotations_panel.hide()
@@ -207,7 +206,7 @@ class MainWindow(QMainWindow):
         self.stories_view.customContextMenuRequested.connect(self.on_stories_context_menu)
         self.reader_pane.welcome.add_feed_requested.connect(a.add_feed.trigger)
         self.reader_pane.welcome.import_requested.connect(a.import_opml.trigger)
-        self.reader_pane.images_offer.allow_requested.connect(self.on_allow_images)
+        self.reader_pane.images_offer.allow_requested.connect(self.images.on_allow_requested)
         self.reader.link_hovered.connect(lambda url: self.statusBar().showMessage(url, 4000) if url else None)
         self.search_bar.search_requested.connect(self.navigation.on_search_requested)
         self.search_bar.cleared.connect(self.navigation.on_search_cleared)
@@ -365,34 +364,14 @@ class MainWindow(QMainWindow):
         except TidingsError as exc:  # removed meanwhile (by the command line, say)
             self.reader_pane.show_message("This story cannot be shown", str(exc))
             return
-        allowed = self._images_allowed(story.feed_id)
-        self.reader.image_source = self._stored_image if allowed else None
+        allowed = self.images.allowed(story.feed_id, story.id)
+        self.reader.image_source = self.images.stored if allowed else None
         self.reader_pane.show_story(story, article, self._show_mode(story.feed_id))
-        has_images = (
-            "<img" in (article.html if article else "") or "<img" in story.content_html + story.summary_html
-        )
-        self.reader_pane.images_offer.setVisible(self.load_images and has_images and not allowed)
+        self.images.offer(story, article, allowed)
         self.annotation_control.show_story(story.id)
         self.window_actions.toggle_article.setEnabled(self.reader_pane.article_button.isEnabled())
         if not listed.read:
             self._set_read([listed.id], True)
-
-    @Slot()
-    def on_allow_images(self) -> None:
-        story = self.reader_pane.story
-        if story is None:
-            return
-        self.reader_pane.images_offer.hide()
-        self.statusBar().showMessage("Downloading this feed's images…")
-        self._runner.submit(
-            allow_images, self._library, story.feed_id, cancel=CANCEL,
-            on_done=self.on_images_allowed,
-            on_error=self.on_background_failed,
-        )  # fmt: skip
-
-    def on_images_allowed(self, _report: object) -> None:
-        self.statusBar().showMessage("Downloaded the images.", 4000)
-        self.redisplay_story()
 
     def redisplay_story(self) -> None:
         """Show the current story again (its annotations changed), keeping the scroll position."""
@@ -405,23 +384,6 @@ class MainWindow(QMainWindow):
             bar.setValue(where)
         else:
             self.shown_story = shown
-
-    def _images_allowed(self, feed_id: int) -> bool:
-        """Images show when the person allows them (Settings) and the feed may download them, or the
-        story is saved (saving downloads its images whatever the feed's setting)."""
-        if not self.load_images:
-            return False
-        return self._library.images_on(feed_id) or (
-            self.shown_story is not None and self._library.collection.is_saved(self.shown_story)
-        )
-
-    def _stored_image(self, url: str) -> QImage | None:
-        """An image from the store (downloaded with the article), never from the network."""
-        stored = self._library.image(url)
-        if stored is None:
-            return None
-        image = QImage.fromData(stored[0])
-        return None if image.isNull() else image
 
     def _show_mode(self, feed_id: int) -> str:
         feed = next((f for f in self.feeds_model.feeds() if f.id == feed_id), None)

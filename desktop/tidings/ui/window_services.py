@@ -62,7 +62,7 @@ class WindowServices(QObject):
             ),
             zoom=values.reader_zoom,
         )  # fmt: skip
-        self._window.load_images = values.load_images
+        self._window.images.load_images = values.load_images
 
     @Slot()
     def on_settings_triggered(self) -> None:

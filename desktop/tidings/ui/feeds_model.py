@@ -30,6 +30,7 @@ from tidings.core.storage.stories import StoryFilter
 from .stories_model import STORIES_MIME
 from .style import bold_font, feed_icon, node_icon, warning_icon
 from .text import as_rich_text
+from .two_level import parent_of
 
 Index = QModelIndex | QPersistentModelIndex
 ROOT = QModelIndex()
@@ -239,9 +240,7 @@ class FeedsModel(QAbstractItemModel):
         return self.createIndex(row, column, id=parent.row() + 1)
 
     def parent(self, index: Index = ROOT) -> QModelIndex:  # type: ignore[override]
-        if not index.isValid() or index.internalId() == 0:
-            return QModelIndex()
-        return self.createIndex(index.internalId() - 1, 0, id=0)
+        return parent_of(self, index)
 
     def rowCount(self, parent: Index = ROOT) -> int:
         if not parent.isValid():

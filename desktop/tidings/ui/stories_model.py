@@ -28,6 +28,7 @@ from tidings.core.storage.stories import PageKey, StoryFilter
 
 from .style import bold_font
 from .text import UNTITLED, as_rich_text, format_time
+from .two_level import parent_of
 
 Index = QModelIndex | QPersistentModelIndex
 ROOT = QModelIndex()
@@ -242,9 +243,7 @@ class StoriesModel(QAbstractItemModel):
         return self.createIndex(row, column, id=parent.row() + 1)
 
     def parent(self, index: Index = ROOT) -> QModelIndex:  # type: ignore[override]
-        if not index.isValid() or index.internalId() == 0:
-            return QModelIndex()
-        return self.createIndex(index.internalId() - 1, 0, id=0)
+        return parent_of(self, index)
 
     def rowCount(self, parent: Index = ROOT) -> int:
         if not parent.isValid():

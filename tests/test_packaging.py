@@ -216,7 +216,7 @@ def test_self_test_passes() -> None:
     assert out.returncode == 0, out.stdout + out.stderr
     lines = out.stdout.splitlines()
     steps = [line.split(":", 1)[0] for line in lines[1:-1]]
-    assert steps == ["store", "resources", "feed", "page", "keyring", "window"]
+    assert steps == ["store", "resources", "feed", "page", "keyring", "topics", "window"]
     assert lines[-1] == "self-test passed"
 
 
@@ -228,6 +228,19 @@ def test_a_failing_step_is_one_sentence_and_exit_code_1(
     err = capsys.readouterr().err.strip()
     assert err.startswith("tidings: the self-test failed at “feed”: the bundled feed could not be parsed")
     assert "\n" not in err and "Traceback" not in err
+
+
+def test_a_build_without_the_sentence_model_fails_the_self_test(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tidings.core import topics_embed
+
+    monkeypatch.setattr(topics_embed, "embedder", lambda: None)
+    monkeypatch.setattr(topics_embed, "unavailable_reason", lambda: "No module named 'onnxruntime'")
+    assert selftest.run_self_test() == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("tidings: the self-test failed at “topics”: the sentence model for topic suggestions")
+    assert "onnxruntime" in err
 
 
 def test_the_setup_flags_go_alone() -> None:

@@ -64,6 +64,7 @@ def _steps(library: Library, folder: Path) -> list[tuple[str, Callable[[], str]]
         ("feed", lambda: store_bundled_feed(library)),
         ("page", lambda: extract_bundled_page(library)),
         ("keyring", check_keyring_backend),
+        ("topics", check_sentence_model),
         ("window", lambda: render_window(library, folder / "main-window.png")),
     ]
 
@@ -163,6 +164,24 @@ def check_keyring_backend() -> str:
         except ImportError as exc:
             raise SelfTestFailed(f"the {name} back end of keyring cannot load ({exc}).") from exc
     return f"the {name} back end of keyring loads (not contacted: no secret is read or written)"
+
+
+def check_sentence_model() -> str:
+    """The sentence model behind topic suggestions loads and tells a match from a mismatch: a packaged build
+    that lost onnxruntime, the model or its tokenizer would quietly suggest from words alone."""
+    from tidings.core.topics_embed import embedder, unavailable_reason
+
+    model = embedder()
+    if model is None:
+        raise SelfTestFailed(
+            f"the sentence model for topic suggestions cannot load ({unavailable_reason()})."
+        )
+    match, other, probe = model.embed(
+        ["The striker scored twice", "Interest rates rose again", "A late goal"]
+    )
+    if not float(probe @ match) > float(probe @ other):
+        raise SelfTestFailed("the sentence model loads but its vectors make no sense.")
+    return "the sentence model for topic suggestions loads and ranks a football headline with football"
 
 
 def render_window(library: Library, path: Path, size: tuple[int, int] = WINDOW_SIZE) -> str:

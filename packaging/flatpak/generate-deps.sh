@@ -7,8 +7,9 @@
 #   packaging/flatpak/generate-deps.sh
 #
 # PySide6 is left out (the base app provides it). pip runs inside the SDK (--runtime), so it picks what
-# the runtime's Python needs; cryptography and nh3 are Rust, which an offline build cannot compile, so
-# their wheels are used (for x86_64 and aarch64), and everything else is built from source.
+# the runtime's Python needs; cryptography, nh3 and tokenizers are Rust and onnxruntime and numpy large C++
+# and C builds, which an offline build cannot do in reason, so their wheels are used (for x86_64 and
+# aarch64), and everything else is built from source.
 # Run it again whenever the dependencies in pyproject.toml change; commit python3-deps.yaml with Flathub's
 # copy of the manifest.
 set -euo pipefail
@@ -40,7 +41,7 @@ PY
 "$generator" \
     --runtime "$sdk" \
     --requirements-file "$requirements" \
-    --prefer-wheels cryptography,nh3 \
+    --prefer-wheels cryptography,nh3,tokenizers,onnxruntime,numpy \
     --yaml \
     --output "$here/python3-deps"
 echo "generate-deps.sh: wrote $here/python3-deps.yaml for $sdk"

@@ -1,10 +1,11 @@
 """Topic suggestions learnt from the stories a user has filed: nearest topic centroid over TF-IDF of words and
-character n-grams, with each story smoothed towards its nearest neighbours among all local stories.
+character n-grams, with each story smoothed towards its nearest neighbours among all local stories, fused
+with a sentence model's scores (topics_dense, topics_embed) when that model is there.
 
 A headline and a one-line summary share few words with the twenty stories a topic may have, so a story is
 compared as itself plus the mean of its most similar local stories (filed or not): neighbours bring in the
 words its own text lacks. Document frequencies come from the same local stories. No labels are guessed for
-unfiled stories; they only lend their words. Pure Python, a few milliseconds a story.
+unfiled stories; they only lend their words. The word half is pure Python, a few milliseconds a story.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ class SuggestSettings:
     smoothing: float = 1.0  # weight of the neighbours' mean against the story itself
     char_sizes: tuple[int, ...] = (4,)  # character n-gram sizes (3 to 5 scored the same, slower)
     limit: int = 3  # topics returned per story
+    sentences: bool = True  # fuse in the sentence model's scores (topics_dense) when it loads
+    word_weight: float = 0.4  # weight of the words' scores against the sentence model's (0.3-0.5 alike)
+    ridge: float = 1.0  # regularisation of the sentence model's per-topic regression (1-3 alike)
+    name_weight: float = 0.3  # weight of a story's closeness to the topic's name (0.2-0.3 alike)
 
 
 class _Corpus:
@@ -72,8 +77,16 @@ class TopicSuggester:
         smoothed = [self._smoothed(i) for i in range(self._n_examples)]
         self._centroids = _centroids(smoothed, [topic for _, topic in examples])
 
+    @property
+    def topics(self) -> list[str]:
+        return sorted(self._centroids)
+
     def rank_local(self, position: int) -> list[str]:
         """Ranked topics for the `position`-th unlabelled story given at construction."""
+        return _top(self.scores_local(position), self.settings.limit)
+
+    def scores_local(self, position: int) -> dict[str, float]:
+        """Every topic's score (cosine, smoothed by neighbours) for the `position`-th unlabelled story."""
         i = self._n_examples + position
         scores = self._scores(i)
         near = self._corpus.neighbours(i, self.settings.neighbours)
@@ -83,7 +96,7 @@ class TopicSuggester:
             share = self.settings.smoothing * w / total
             for topic, s in self._scores(j).items():
                 scores[topic] += share * s
-        return _top(scores, self.settings.limit)
+        return scores
 
     def _smoothed(self, i: int) -> Vector:
         own = self._corpus.vectors[i]
@@ -110,13 +123,42 @@ def suggest_topics(
     train: Sequence[tuple[_Article, str]], test: Sequence[_Article], settings: SuggestSettings | None = None
 ) -> list[list[str]]:
     """Ranked topics (best first, at most `settings.limit`) for each test story, learnt from (story, topic)
-    pairs. The test stories also serve, unlabelled, as local context."""
+    pairs. The test stories also serve, unlabelled, as local context. The words' scores are fused with the
+    sentence model's when it loads (`topics_embed`); without it, words alone decide."""
     if not test:
         return []
     if not train:
         return [[] for _ in test]
+    settings = settings or SuggestSettings()
     suggester = TopicSuggester(train, test, settings)
-    return [suggester.rank_local(i) for i in range(len(test))]
+    topics = suggester.topics
+    by_words = [[row[t] for t in topics] for row in (suggester.scores_local(i) for i in range(len(test)))]
+    model = _sentence_model() if settings.sentences else None
+    if model is None:
+        return [_top(dict(zip(topics, row, strict=True)), settings.limit) for row in by_words]
+    from .topics_dense import fuse, meaning_scores
+
+    by_meaning = meaning_scores(
+        model, train, test, topics,
+        neighbours=settings.neighbours, smoothing=settings.smoothing, ridge=settings.ridge,
+        name_weight=settings.name_weight,
+    )  # fmt: skip
+    fused = fuse(by_meaning, _matrix(by_words), settings.word_weight)
+    return [_top(dict(zip(topics, map(float, row), strict=True)), settings.limit) for row in fused]
+
+
+def _sentence_model() -> Any:
+    try:
+        from .topics_embed import embedder
+    except ImportError:  # numpy missing: words alone
+        return None
+    return embedder()
+
+
+def _matrix(rows: list[list[float]]) -> Any:
+    import numpy as np
+
+    return np.array(rows, dtype=np.float64)
 
 
 def _counts(features: Any) -> dict[str, float]:

@@ -148,3 +148,24 @@ def test_the_model_closes_when_idle_and_opens_again_when_needed() -> None:
     assert again.shape == (1, topics_embed.DIMENSIONS) and np.linalg.norm(again[0]) > 0.99
     model.close()
     assert not model.is_open
+
+
+def test_the_library_suggests_the_likeliest_topic_and_only_others_that_stand_out(library: Any) -> None:
+    from tests.ui.stock import add_feed, add_story
+
+    feed = add_feed(library, "https://one.example/feed", "One")
+    collection = library.collection
+    n = 0
+    for topic, titles in TOPICS.items():
+        topic_id = collection.create_topic(topic)
+        ids = []
+        for title in titles:
+            n += 1
+            ids.append(add_story(library, feed, n, title=title, content=f"<p>{title}.</p>"))
+        collection.add_to_topic(topic_id, ids)
+    probe = add_story(
+        library, feed, 99, title="Nasdaq tumbles as tech stocks fall", content="<p>Wall Street.</p>"
+    )
+    assert collection.suggest(probe) == ["Markets"]  # the others do not stand out: not offered
+    collection.add_to_topic(collection.find_topic("Markets"), [probe])
+    assert "Markets" not in collection.suggest(probe)  # never a topic it is in already

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 
 MIN_EXAMPLES = 3  # stories filed before Tidings suggests anything
+SUGGEST_MIN = 0.5  # standard score a second or third suggestion needs (the first needs none)
 GROUP_DAYS = 3  # the same event is reported within a few days; older stories keep the groups they had
 
 
@@ -185,18 +186,25 @@ class Collection:
 
     def suggest(self, story_id: int, limit: int = 3) -> list[str]:
         """Up to `limit` topics this story may belong in, learnt from the stories filed so far (locally);
-        never the topics it is in already. Nothing is filed: the person accepts a suggestion or not."""
-        from .topics import suggest_topics
+        never the topics it is in already. The likeliest always; the next ones only when they stand out
+        (SUGGEST_MIN), so that a person with three topics is not offered all three every time. Nothing is
+        filed: the person accepts a suggestion or not."""
+        from .topics_suggest import topic_scores  # numpy and the sentence model: on demand
 
         conn = self._library.reader()
-        train = store.training_examples(conn)
-        if len({name for _story, name in train}) < 1 or len(train) < MIN_EXAMPLES:
+        train = [(dict(a), name) for a, name in store.training_examples(conn) if a["id"] != story_id]
+        if len(train) < MIN_EXAMPLES:
             return []
         story = self._library.story(story_id)
         filed = {t.name for t in store.topics_of(conn, story_id)}
         article = {"id": story.id, "title": story.title, "text": story.text, "source": story.feed_title}
-        ranked = suggest_topics([(dict(a), name) for a, name in train if a["id"] != story_id], [article])[0]
-        return [name for name in ranked if name not in filed][:limit]
+        scores = topic_scores(train, [article])[0]
+        ranked = [
+            (name, s)
+            for name, s in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+            if name not in filed
+        ]
+        return [name for n, (name, score) in enumerate(ranked[:limit]) if n == 0 or score >= SUGGEST_MIN]
 
     def set_topics_of(
         self, story_id: int, chosen: set[int], before: set[int], new_topic: str | None = None

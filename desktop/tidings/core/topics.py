@@ -7,11 +7,12 @@ Two pure functions make the contract the app and the benchmarks use; the classes
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .topics_grouping import GroupingSettings, StoryGrouper, cluster_labels
-from .topics_suggest import SuggestSettings, TopicSuggester
-from .topics_suggest import suggest_topics as suggest_ranked
+
+if TYPE_CHECKING:  # at run time these come from __getattr__, on first use
+    from .topics_suggest import SuggestSettings, TopicSuggester
 
 __all__ = [
     "GroupingSettings",
@@ -34,4 +35,16 @@ def suggest_topics(
 ) -> list[list[str]]:
     """Ranked topics (best first, up to three) for each test story, learnt from (story, topic) pairs the user
     filed. Stories have keys title and text; the test stories also serve, unlabelled, as local context."""
+    from .topics_suggest import suggest_topics as suggest_ranked  # numpy and the sentence model: on demand
+
     return suggest_ranked(train, test)
+
+
+def __getattr__(name: str) -> Any:
+    """The suggester's classes, imported when first asked for: grouping, run after every refresh, needs
+    neither numpy nor the sentence model."""
+    if name in ("SuggestSettings", "TopicSuggester"):
+        from . import topics_suggest
+
+        return getattr(topics_suggest, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -49,7 +49,7 @@ def meaning_scores(
         targets[row, index[topic]] = 1.0
     examples = smoothed[:n]
     gram = examples.T @ examples + ridge * np.eye(examples.shape[1])
-    scores = _standard(np.asarray(smoothed[n:] @ np.linalg.solve(gram, examples.T @ targets)))
+    scores = standard(np.asarray(smoothed[n:] @ np.linalg.solve(gram, examples.T @ targets)))
     if name_weight <= 0:
         return scores
     # The person named the topic: "Climate" or "Football" already says a good deal about what goes in it.
@@ -57,20 +57,20 @@ def meaning_scores(
     half = titles.shape[1]
     stories = smoothed[n:, :half] + smoothed[n:, half:]
     stories /= np.maximum(np.linalg.norm(stories, axis=1, keepdims=True), 1e-12)
-    return np.asarray(scores + name_weight * _standard(stories @ names.T))
+    return np.asarray(scores + name_weight * standard(stories @ names.T))
 
 
 def fuse(first: Matrix, second: Matrix, weight: float) -> Matrix:
     """`first` plus `weight` times `second`, each standardised over the whole matrix so that neither the
     scale of a cosine nor that of a regression decides."""
-    return np.asarray(_standard(first) + weight * _standard(second))
+    return np.asarray(standard(first) + weight * standard(second))
 
 
 def _field(article: _Article, key: str) -> str:
     return str(article.get(key) or "").strip()
 
 
-def _standard(scores: Matrix) -> Matrix:
+def standard(scores: Matrix) -> Matrix:
     """Scores less their mean, over their spread; scores that are all the same (up to rounding) are all 0,
     never rounding noise blown up to ±1."""
     centred = scores - scores.mean()

@@ -16,6 +16,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
+from .topics_dense import fuse, meaning_scores, standard
+from .topics_embed import Embedder
 from .topics_text import Vector, char_ngrams, dot, normalize, sublinear, words
 
 _Article = Mapping[str, Any]
@@ -125,40 +129,41 @@ def suggest_topics(
     """Ranked topics (best first, at most `settings.limit`) for each test story, learnt from (story, topic)
     pairs. The test stories also serve, unlabelled, as local context. The words' scores are fused with the
     sentence model's when it loads (`topics_embed`); without it, words alone decide."""
+    settings = settings or SuggestSettings()
+    return [_top(scores, settings.limit) for scores in topic_scores(train, test, settings)]
+
+
+def topic_scores(
+    train: Sequence[tuple[_Article, str]], test: Sequence[_Article], settings: SuggestSettings | None = None
+) -> list[dict[str, float]]:
+    """Every known topic's score for each test story: standard scores (how many spreads above the mean of
+    all the scores computed together), so that 0 is an ordinary topic for a story and 1 a clearly likely one."""
     if not test:
         return []
     if not train:
-        return [[] for _ in test]
+        return [{} for _ in test]
     settings = settings or SuggestSettings()
     suggester = TopicSuggester(train, test, settings)
     topics = suggester.topics
-    by_words = [[row[t] for t in topics] for row in (suggester.scores_local(i) for i in range(len(test)))]
+    rows = [[row[t] for t in topics] for row in map(suggester.scores_local, range(len(test)))]
+    by_words = np.array(rows, dtype=np.float64)
     model = _sentence_model() if settings.sentences else None
     if model is None:
-        return [_top(dict(zip(topics, row, strict=True)), settings.limit) for row in by_words]
-    from .topics_dense import fuse, meaning_scores
+        fused = standard(by_words)
+    else:
+        by_meaning = meaning_scores(
+            model, train, test, topics,
+            neighbours=settings.neighbours, smoothing=settings.smoothing, ridge=settings.ridge,
+            name_weight=settings.name_weight,
+        )  # fmt: skip
+        fused = standard(fuse(by_meaning, by_words, settings.word_weight))
+    return [dict(zip(topics, map(float, row), strict=True)) for row in fused]
 
-    by_meaning = meaning_scores(
-        model, train, test, topics,
-        neighbours=settings.neighbours, smoothing=settings.smoothing, ridge=settings.ridge,
-        name_weight=settings.name_weight,
-    )  # fmt: skip
-    fused = fuse(by_meaning, _matrix(by_words), settings.word_weight)
-    return [_top(dict(zip(topics, map(float, row), strict=True)), settings.limit) for row in fused]
 
+def _sentence_model() -> Embedder | None:
+    from .topics_embed import embedder
 
-def _sentence_model() -> Any:
-    try:
-        from .topics_embed import embedder
-    except ImportError:  # numpy missing: words alone
-        return None
     return embedder()
-
-
-def _matrix(rows: list[list[float]]) -> Any:
-    import numpy as np
-
-    return np.array(rows, dtype=np.float64)
 
 
 def _counts(features: Any) -> dict[str, float]:

@@ -167,7 +167,7 @@ class MainWindow(QMainWindow):
             header.setSectionResizeMode(column, mode)  # never ResizeToContents: see the unread column
         bold = QFontMetrics(bold_font())
         header.resizeSection(DATE_COLUMN, bold.horizontalAdvance("  2026-12-31 23:59  ") + 8)
-        header.resizeSection(FEED_COLUMN, 140)
+        header.resizeSection(FEED_COLUMN, 120)
         searching = self.stories_model.searching
         header.setSectionHidden(
             DATE_COLUMN, searching
@@ -181,7 +181,7 @@ class MainWindow(QMainWindow):
         for widget in (self.feeds_view, self.stories_view, self.reader_pane):
             splitter.addWidget(widget)
         splitter.setStretchFactor(2, 1)
-        splitter.setSizes([220, 420, 560])
+        splitter.setSizes([220, 540, 520])  # the story list wide enough for its titles; the reader keeps ~70 ch
         splitter.setChildrenCollapsible(False)
         self.setCentralWidget(splitter)
         return splitter

@@ -88,3 +88,38 @@ def test_save_annotate_file_and_export(tmp_path: Path, server: LoopbackServer) -
     assert "==assemble them over several weeks==" in md.read_text()
     unsaved = tidings(data, "save", "--remove", str(cranes))
     assert "no longer saved" in unsaved.stdout
+
+
+def test_topic_suggest_learns_from_filed_stories_and_files_nothing(
+    tmp_path: Path, server: LoopbackServer
+) -> None:
+    titles = {
+        "f1": "Striker nets twice as the visitors win the derby",
+        "f2": "Goalkeeper saves a late penalty to keep a clean sheet",
+        "m1": "Shares slide as investors fear a recession",
+        "m2": "Central bank raises interest rates by a quarter point",
+        "probe": "Winger injured in cup semi-final",
+    }
+    items = "".join(
+        f"<item><title>{t}</title><guid>{g}</guid><link>{server.url('/' + g)}</link></item>"
+        for g, t in titles.items()
+    )
+    rss = f'<?xml version="1.0"?><rss version="2.0"><channel><title>Mixed</title>{items}</channel></rss>'
+    server.serve("/mixed.xml", rss.encode(), "application/rss+xml")
+    data = tmp_path / "lib"
+    assert tidings(data, "add", server.url("/mixed.xml")).returncode == 0
+    ids = {s["title"]: s["id"] for s in json.loads(tidings(data, "stories", "--json").stdout)}
+    probe = str(ids[titles["probe"]])
+    early = tidings(data, "topic", "suggest", probe)
+    assert early.returncode == 0 and "No suggestion yet" in early.stdout
+    for name, keys in (("Football", ("f1", "f2")), ("Markets", ("m1", "m2"))):
+        assert tidings(data, "topic", "create", name).returncode == 0
+        assert tidings(data, "topic", "add", name, *(str(ids[titles[k]]) for k in keys)).returncode == 0
+    out = tidings(data, "topic", "suggest", probe)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[0] == "Football"
+    listed = json.loads(tidings(data, "topic", "list", "--json").stdout)
+    assert sorted((t["name"], t["stories"]) for t in listed) == [
+        ("Football", 2),
+        ("Markets", 2),
+    ]  # nothing filed

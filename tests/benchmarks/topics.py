@@ -4,8 +4,9 @@ baselines. Prints the tables; asserts nothing.
 
     python tests/benchmarks/topics.py [--shared ../shared] [--python PY] [extra evaluate.py arguments...]
 
-The evaluator needs numpy for its baselines (Tidings itself does not): without it in this interpreter, pass
---python with one that has it. Exits 0 with a note when the shared folder is not beside the checkout.
+The evaluator needs numpy, which Tidings' own environment has (the sentence model behind suggestions needs
+it); --python runs it under another interpreter. Exits 0 with a note when the shared folder is not beside
+the checkout.
 """
 
 from __future__ import annotations

@@ -239,7 +239,9 @@ def test_a_build_without_the_sentence_model_fails_the_self_test(
     monkeypatch.setattr(topics_embed, "unavailable_reason", lambda: "No module named 'onnxruntime'")
     assert selftest.run_self_test() == 1
     err = capsys.readouterr().err.strip()
-    assert err.startswith("tidings: the self-test failed at “topics”: the sentence model for topic suggestions")
+    assert err.startswith(
+        "tidings: the self-test failed at “topics”: the sentence model for topic suggestions"
+    )
     assert "onnxruntime" in err
 
 

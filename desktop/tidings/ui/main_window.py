@@ -181,7 +181,8 @@ class MainWindow(QMainWindow):
         for widget in (self.feeds_view, self.stories_view, self.reader_pane):
             splitter.addWidget(widget)
         splitter.setStretchFactor(2, 1)
-        splitter.setSizes([220, 540, 520])  # the story list wide enough for its titles; the reader keeps ~70 ch
+        # the story list wide enough for its titles; the reader keeps its ~70-character measure
+        splitter.setSizes([220, 540, 520])
         splitter.setChildrenCollapsible(False)
         self.setCentralWidget(splitter)
         return splitter
